@@ -1,0 +1,1 @@
+"""segment-refersion-emulator: a local testing and contract emulator for Segment → Refersion."""

@@ -1,0 +1,96 @@
+"""Configuration values. Built once at the edge (CLI, pytest plugin, Python API) and passed in."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from .errors import ConfigError
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "DestinationSettings",
+    "EmulatorConfig",
+    "RefersionCredentials",
+]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefersionCredentials:
+    """The key pair the fake Refersion account accepts."""
+
+    public_key: str = "pub_emulator0000000000"
+    secret_key: str = "sec_emulator0000000000"
+
+    @property
+    def api_key(self) -> str:
+        """The Segment destination setting: ``publickey.secretkey``."""
+        return f"{self.public_key}.{self.secret_key}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DestinationSettings:
+    """Settings of the Refersion destination that Segment traits cannot carry.
+
+    Refersion's ``affiliate/new`` requires ``status`` and takes ``send_welcome``; identify
+    traits carry neither, so they are destination settings here (choice documented in README).
+    """
+
+    status: str = "PENDING"
+    send_welcome: str = "FALSE"
+    offer: str | None = None
+    # Salt for the deterministic password derivation: the same message maps to the same
+    # request within one run, yet passwords cannot be guessed from traits.
+    password_salt: str = field(default_factory=lambda: secrets.token_hex(16))
+
+    def __post_init__(self) -> None:
+        if self.status not in {"PENDING", "ACTIVE"}:
+            raise ConfigError(f"status must be PENDING or ACTIVE, got {self.status!r}")
+        if self.send_welcome not in {"TRUE", "FALSE"}:
+            raise ConfigError(f"send_welcome must be TRUE or FALSE, got {self.send_welcome!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmulatorConfig:
+    """Everything one emulator instance needs. ``None`` URLs mean "this emulator's own part"."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    credentials: RefersionCredentials = field(default_factory=RefersionCredentials)
+    # The destination setting Segment sends as Basic-auth username; defaults to the fake's keys.
+    api_key: str | None = None
+    # When set, Tracking-API requests with another write key are accepted but dropped, as
+    # Segment drops events for unknown keys.
+    write_key: str | None = None
+    destination_url: str | None = None
+    refersion_url: str | None = None
+    destination: DestinationSettings = field(default_factory=DestinationSettings)
+    source_id: str = "emulator-source"
+    delivery_timeout: float = 5.0
+    refersion_timeout: float = 4.0
+    retry_budget: float = 4 * 3600.0
+    retry_initial_backoff: float = 1.0
+    retry_max_backoff: float = 600.0
+    delivery_workers: int = 8
+    dedupe_window: float = 24 * 3600.0
+    journal_cap: int = 10_000
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port must be 0..65535, got {self.port}")
+        for name in ("delivery_timeout", "refersion_timeout", "retry_budget"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.delivery_workers < 1:
+            raise ConfigError(f"delivery_workers must be at least 1, got {self.delivery_workers}")
+        if self.journal_cap < 1:
+            raise ConfigError(f"journal_cap must be at least 1, got {self.journal_cap}")
+
+    @property
+    def effective_api_key(self) -> str:
+        return self.api_key if self.api_key is not None else self.credentials.api_key
