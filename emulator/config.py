@@ -24,7 +24,8 @@ class RefersionCredentials:
     """The key pair the fake Refersion account accepts."""
 
     public_key: str = "pub_emulator0000000000"
-    secret_key: str = "sec_emulator0000000000"
+    # The fake account's default key pair is public by design; users pass their own.
+    secret_key: str = "sec_emulator0000000000"  # noqa: S105
 
     @property
     def api_key(self) -> str:

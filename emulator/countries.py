@@ -14,11 +14,11 @@ import pycountry
 
 __all__ = ["REFERSION_COUNTRIES", "CountryResult", "normalise_country"]
 
-REFERSION_COUNTRIES: frozenset[str] = frozenset(
-    """US AE AR AS AT AU BA BD BE BG BR CA CH CL CN CO CR CZ DE DK DZ EE ES FI FM FO FR GB GH GR
+_REFERSION_CODES = """
+    US AE AR AS AT AU BA BD BE BG BR CA CH CL CN CO CR CZ DE DK DZ EE ES FI FM FO FR GB GH GR
     GU HK HN HR HU ID IE IL IM IN IS IT JM JP KR KW LT LU LV MA MH MK MP MT MX MY NG NL NO NZ OM
-    PE PH PK PL PR PT PW QA RO RS RU SA SE SG SI SK SV TH TN TR TW TZ UA UY VG VI VN WS ZA""".split()
-)
+    PE PH PK PL PR PT PW QA RO RS RU SA SE SG SI SK SV TH TN TR TW TZ UA UY VG VI VN WS ZA"""
+REFERSION_COUNTRIES: frozenset[str] = frozenset(_REFERSION_CODES.split())
 
 # Names people type that ISO 3166 (and so pycountry) does not know. "UK" is an exceptionally
 # reserved code, and Refersion's own v1 list used it, so customers still send it.

@@ -1,9 +1,9 @@
 """The emulator's exceptions. Every one derives from :class:`EmulatorError`.
 
-    EmulatorError
-     ├── InputError        a file, payload or option given by the user cannot be used
-     ├── ConfigError       a configuration value is invalid
-     └── InvalidApiKey     the destination API key is not ``publickey.secretkey``
+EmulatorError
+ ├── InputError        a file, payload or option given by the user cannot be used
+ ├── ConfigError       a configuration value is invalid
+ └── InvalidApiKey     the destination API key is not ``publickey.secretkey``
 """
 
 from __future__ import annotations

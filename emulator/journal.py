@@ -1,0 +1,220 @@
+"""The journal: one trace per event, with every hop it took and every contract verdict.
+
+Plain data, no I/O. The HTTP adapters append hops; the control API and the CLI read them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .contracts import Violation
+from .segment.timestamps import format_timestamp
+
+__all__ = ["FINAL_OUTCOMES", "OUTCOMES", "Hop", "Journal", "Trace"]
+
+OUTCOMES: Mapping[str, str] = {
+    "pending": "accepted; waiting for delivery",
+    "retrying": "an attempt failed with a retryable answer; another is scheduled",
+    "created": "Refersion created the affiliate",
+    "already_exists": "an affiliate with this email exists; Segment gets 200",
+    "deleted": "the affiliate was removed",
+    "not_found": "a delete found no affiliate; deletes are idempotent, Segment gets 200",
+    "rejected": "the destination rejected the message (see reason); Segment discards it",
+    "refersion_rejected": "Refersion refused the mapped request; Segment discards it",
+    "unauthorized": "the destination API key was refused; Segment discards it",
+    "delivered": "the destination accepted it (an external destination; no mapping seen)",
+    "discarded": "the destination answered 4xx; Segment does not retry",
+    "expired": "retries used up the budget; Segment archives the event",
+    "filtered": "not sent to Refersion (unsupported type or integrations object)",
+    "duplicate": "messageId already seen; Segment drops it",
+    "ingest_rejected": "the Tracking API dropped it (see the Segment reason code)",
+}
+FINAL_OUTCOMES: frozenset[str] = frozenset(OUTCOMES) - {"pending", "retrying"}
+
+_ids = itertools.count(1)
+
+
+def _now_iso() -> str:
+    return format_timestamp(datetime.now(UTC))
+
+
+@dataclass(slots=True)
+class Hop:
+    """One step of a trace: ingest, routing, delivery, mapping, refersion, answer."""
+
+    name: str
+    summary: str
+    ok: bool | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    at: str = field(default_factory=_now_iso)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "at": self.at,
+            "ok": self.ok,
+            "summary": self.summary,
+            "detail": self.detail,
+            "violations": [v.to_dict() for v in self.violations],
+        }
+
+
+@dataclass(slots=True)
+class Trace:
+    """Everything that happened to one event, from where it entered to its outcome."""
+
+    id: str
+    entry: str
+    message: Any
+    created_at: str = field(default_factory=_now_iso)
+    outcome: str = "pending"
+    reason: str | None = None
+    attempts: int = 0
+    hops: list[Hop] = field(default_factory=list)
+    first_attempt_at: float | None = None
+    next_attempt_at: float | None = None
+
+    @property
+    def message_id(self) -> str | None:
+        return _str_field(self.message, "messageId")
+
+    @property
+    def type(self) -> str | None:
+        return _str_field(self.message, "type")
+
+    @property
+    def user_id(self) -> str | None:
+        return _str_field(self.message, "userId")
+
+    @property
+    def email(self) -> str | None:
+        traits = self.message.get("traits") if isinstance(self.message, dict) else None
+        from_traits = traits.get("email") if isinstance(traits, dict) else None
+        if isinstance(from_traits, str):
+            return from_traits
+        return _str_field(self.message, "email")
+
+    @property
+    def final(self) -> bool:
+        return self.outcome in FINAL_OUTCOMES
+
+    @property
+    def violations(self) -> list[Violation]:
+        return [v for hop in self.hops for v in hop.violations]
+
+    def add_hop(self, name: str, summary: str, **kwargs: Any) -> Hop:
+        hop = Hop(name, summary, **kwargs)
+        self.hops.append(hop)
+        return hop
+
+    def summary_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "entry": self.entry,
+            "createdAt": self.created_at,
+            "messageId": self.message_id,
+            "type": self.type,
+            "userId": self.user_id,
+            "email": self.email,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "attempts": self.attempts,
+            "nextAttemptAt": self.next_attempt_at,
+            "violations": len(self.violations),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.summary_dict(),
+            "message": self.message,
+            "hops": [hop.to_dict() for hop in self.hops],
+            "violations": [v.to_dict() for v in self.violations],
+        }
+
+
+def _str_field(message: Any, key: str) -> str | None:
+    value = message.get(key) if isinstance(message, dict) else None
+    return value if isinstance(value, str) else None
+
+
+class Journal:
+    """Traces in arrival order, capped: the oldest final traces go first when full."""
+
+    def __init__(self, *, cap: int) -> None:
+        self._cap = cap
+        self._traces: OrderedDict[str, Trace] = OrderedDict()
+        self.dropped = 0
+        self.listeners: list[Callable[[Trace], None]] = []
+
+    def new_trace(self, entry: str, message: Any) -> Trace:
+        trace = Trace(id=f"t{next(_ids):06d}", entry=entry, message=message)
+        self._traces[trace.id] = trace
+        self._enforce_cap()
+        self.changed(trace)
+        return trace
+
+    def changed(self, trace: Trace) -> None:
+        """Tell listeners (the live UI) that ``trace`` moved on."""
+        for listener in list(self.listeners):
+            listener(trace)
+
+    def get(self, trace_id: str) -> Trace | None:
+        return self._traces.get(trace_id)
+
+    def query(
+        self,
+        *,
+        event_type: str | None = None,
+        outcome: str | None = None,
+        user_id: str | None = None,
+        message_id: str | None = None,
+        email: str | None = None,
+        limit: int | None = None,
+    ) -> list[Trace]:
+        """Newest first, filtered by exact field values."""
+        found: list[Trace] = []
+        for trace in reversed(self._traces.values()):
+            if (
+                (event_type is None or trace.type == event_type)
+                and (outcome is None or trace.outcome == outcome)
+                and (user_id is None or trace.user_id == user_id)
+                and (message_id is None or trace.message_id == message_id)
+                and (email is None or trace.email == email)
+            ):
+                found.append(trace)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    def counts(self) -> Counter[str]:
+        return Counter(trace.outcome for trace in self._traces.values())
+
+    def pending(self) -> int:
+        return sum(1 for trace in self._traces.values() if not trace.final)
+
+    def clear(self) -> None:
+        self._traces.clear()
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._traces)
+
+    def __iter__(self) -> Iterator[Trace]:
+        return iter(list(self._traces.values()))
+
+    def _enforce_cap(self) -> None:
+        if len(self._traces) <= self._cap:
+            return
+        for trace_id, trace in list(self._traces.items()):
+            if len(self._traces) <= self._cap:
+                break
+            # Unfinished traces are kept so no accepted event disappears mid-delivery.
+            if trace.final:
+                del self._traces[trace_id]
+                self.dropped += 1

@@ -1,0 +1,77 @@
+"""How Segment classifies a delivery attempt and schedules the next one.
+
+Facts: reference/segment-semantics.md §4.2. 200/202 succeed; 400, 401, 403, 404 and other
+4xx but 429 are discarded; 429, 5xx, timeouts and connection errors are retried with
+randomized exponential backoff for up to four hours, after which the event expires.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["AttemptVerdict", "Classification", "RetryPolicy", "classify"]
+
+
+class AttemptVerdict(StrEnum):
+    DELIVERED = "delivered"
+    DISCARDED = "discarded"
+    RETRY = "retry"
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """``label`` is what Segment's Event Delivery view would show for the attempt."""
+
+    verdict: AttemptVerdict
+    label: str
+
+
+def classify(status: int | None, error: str | None = None) -> Classification:
+    """Classify one attempt by its HTTP status, or by ``error`` (e.g. ``ETIMEDOUT``) if none."""
+    if status is None:
+        return Classification(AttemptVerdict.RETRY, f"awaiting-retry.{error or 'INTERNAL'}")
+    if status in (200, 202):
+        return Classification(AttemptVerdict.DELIVERED, "delivered")
+    if status == 429:
+        return Classification(AttemptVerdict.RETRY, "awaiting-retry.429")
+    if status == 501:
+        # Partners answer 501 for types they do not implement; Segment's error table lists
+        # that as UNSUPPORTED_EVENT_TYPE, a discard, so it is not retried for four hours.
+        return Classification(AttemptVerdict.DISCARDED, "discarded.UNSUPPORTED_EVENT_TYPE")
+    if status >= 500:
+        return Classification(AttemptVerdict.RETRY, "awaiting-retry.5xx")
+    if 300 <= status < 400:
+        return Classification(AttemptVerdict.RETRY, f"awaiting-retry.{status}")
+    if 200 <= status < 300:
+        # Only 200 and 202 are documented as success; another 2xx is taken as delivered.
+        return Classification(AttemptVerdict.DELIVERED, "delivered")
+    return Classification(AttemptVerdict.DISCARDED, f"discarded.{status}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPolicy:
+    """Randomized exponential backoff within a total budget measured from the first attempt."""
+
+    initial: float = 1.0
+    factor: float = 2.0
+    maximum: float = 600.0
+    budget: float = 4 * 3600.0
+    jitter: float = 0.5
+
+    def backoff(
+        self, attempt: int, rng: random.Random, *, retry_after: float | None = None
+    ) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+        ``Retry-After`` wins when it asks for longer than the computed backoff.
+        """
+        base = min(self.maximum, self.initial * self.factor ** (attempt - 1))
+        delay = base * (1 - self.jitter * rng.random())
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.maximum))
+        return delay
+
+    def expired(self, first_attempt_at: float, next_attempt_at: float) -> bool:
+        return next_attempt_at - first_attempt_at > self.budget

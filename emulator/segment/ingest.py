@@ -1,0 +1,290 @@
+"""The HTTP Tracking API's ingest step: parse a request body, check it, enrich each message.
+
+Pure functions over bytes and plain data. What Segment answers ``400`` to (invalid JSON,
+oversize) raises :class:`TrackingRequestError`; everything else is accepted with ``200`` and
+each message either becomes an enriched message or carries a Segment reason code, as Segment's
+Delivery Overview "Failed on ingest" table shows (reference/segment-semantics.md §1.1, §5).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..errors import EmulatorError
+from .timestamps import format_timestamp, parse_timestamp
+
+__all__ = [
+    "BATCH_ENDPOINTS",
+    "INGEST_REASONS",
+    "TRACKING_TYPES",
+    "IngestLimits",
+    "IngestedEvent",
+    "TrackingRequest",
+    "TrackingRequestError",
+    "enrich",
+    "parse_tracking_request",
+    "write_key_from_basic_auth",
+]
+
+TRACKING_TYPES: tuple[str, ...] = ("identify", "track", "page", "screen", "group", "alias")
+BATCH_ENDPOINTS: tuple[str, ...] = ("batch", "import")
+
+INGEST_REASONS: Mapping[str, str] = {
+    "no_user_anon_id": "neither userId nor anonymousId is set",
+    "id_not_string": "userId or anonymousId is an empty string or not a string",
+    "traits_not_object": "traits is not an object",
+    "event_not_defined": "a track call has no event name",
+    "properties_not_object": "properties is not an object",
+    "name_not_string": "a page or screen name is not a string",
+    "empty_batch": "the batch holds no events",
+    # The codes below are the emulator's own: Segment documents no code for these cases.
+    "message_not_object": "a batch item is not a JSON object",
+    "type_not_valid": "a batch item has no type, or one the Tracking API does not take",
+    "message_id_invalid": "messageId is not a string of at most 100 characters",
+    "context_not_object": "context is not an object",
+    "integrations_not_object": "integrations is not an object",
+    "timestamp_invalid": "timestamp, sentAt or originalTimestamp is not an ISO 8601 date",
+    "invalid_write_key": "the write key is not the one this emulator was started with",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestLimits:
+    """Segment's documented request limits (reference/segment-semantics.md §5.3)."""
+
+    message_bytes: int = 32 * 1024
+    batch_bytes: int = 500 * 1024
+    batch_events: int = 2500
+
+
+class TrackingRequestError(EmulatorError):
+    """Raised for a request the Tracking API answers with ``400 {"code", "message"}``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingRequest:
+    """A parsed Tracking API request: the raw items and the batch-level fields."""
+
+    endpoint: str
+    write_key: str | None
+    items: tuple[Any, ...]
+    sent_at: Any = None
+    context: Any = None
+    integrations: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestedEvent:
+    """One item of a request after ingest: an enriched message, or a reason it was dropped."""
+
+    raw: Any
+    message: dict[str, Any] | None
+    reason: str | None = None
+    detail: str | None = None
+
+
+def write_key_from_basic_auth(header: str | None) -> str | None:
+    """The write key from ``Authorization: Basic base64("<writeKey>:")``, if that is what it is."""
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    # The colon is optional for backward compatibility (segment-semantics.md §5.2).
+    return decoded.split(":", 1)[0] or None
+
+
+def parse_tracking_request(
+    endpoint: str,
+    body: bytes,
+    *,
+    authorization: str | None = None,
+    limits: IngestLimits = IngestLimits(),
+) -> TrackingRequest:
+    """Parse the body of ``POST /v1/<endpoint>``; raise :class:`TrackingRequestError` for a 400."""
+    is_batch = endpoint in BATCH_ENDPOINTS
+    if endpoint not in TRACKING_TYPES and not is_batch:
+        raise TrackingRequestError("not_found", f"/v1/{endpoint} is not a Tracking API endpoint")
+    limit = limits.batch_bytes if is_batch else limits.message_bytes
+    if len(body) > limit:
+        raise TrackingRequestError(
+            "request_too_large",
+            f"body is {len(body)} bytes; /v1/{endpoint} accepts at most {limit} bytes",
+        )
+    if not body.strip():
+        raise TrackingRequestError("invalid_json", "body is empty; expected a JSON object")
+    payload = _load_json(body)
+    if not isinstance(payload, dict):
+        raise TrackingRequestError(
+            "invalid_json", f"body is a JSON {_json_type(payload)}; expected a JSON object"
+        )
+    write_key = payload.get("writeKey")
+    if not isinstance(write_key, str) or not write_key:
+        write_key = write_key_from_basic_auth(authorization)
+    if write_key is None:
+        raise TrackingRequestError(
+            "missing_write_key",
+            "no write key: send it as the body field writeKey or as the Basic-auth username",
+        )
+    if not is_batch:
+        return TrackingRequest(endpoint, write_key, ({**payload, "type": endpoint},))
+    items = payload.get("batch")
+    if not isinstance(items, list):
+        raise TrackingRequestError(
+            "invalid_batch", f"batch is {_json_type(items)}; expected an array of messages"
+        )
+    if len(items) > limits.batch_events:
+        raise TrackingRequestError(
+            "batch_too_large",
+            f"batch has {len(items)} events; the Tracking API accepts at most "
+            f"{limits.batch_events}",
+        )
+    for index, item in enumerate(items):
+        size = len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > limits.message_bytes:
+            raise TrackingRequestError(
+                "message_too_large",
+                f"batch[{index}] is {size} bytes; each message may be at most "
+                f"{limits.message_bytes} bytes",
+            )
+    return TrackingRequest(
+        endpoint,
+        write_key,
+        tuple(items),
+        sent_at=payload.get("sentAt"),
+        context=payload.get("context"),
+        integrations=payload.get("integrations"),
+    )
+
+
+def enrich(
+    request: TrackingRequest,
+    *,
+    received_at: datetime,
+    source_id: str,
+    new_message_id: Callable[[], str],
+) -> list[IngestedEvent]:
+    """Check and enrich every item as Segment's servers do (segment-semantics.md §5.5)."""
+    if not request.items:
+        return [IngestedEvent(raw=None, message=None, reason="empty_batch")]
+    return [
+        _enrich_one(item, request, received_at, source_id, new_message_id) for item in request.items
+    ]
+
+
+def _enrich_one(
+    item: Any,
+    request: TrackingRequest,
+    received_at: datetime,
+    source_id: str,
+    new_message_id: Callable[[], str],
+) -> IngestedEvent:
+    if not isinstance(item, dict):
+        return IngestedEvent(item, None, "message_not_object", f"item is {_json_type(item)}")
+    problem = _check(item)
+    if problem is not None:
+        return IngestedEvent(item, None, *problem)
+    message = {k: v for k, v in item.items() if k != "writeKey"}
+    for key, batch_value in (("context", request.context), ("integrations", request.integrations)):
+        if isinstance(batch_value, dict):
+            own = message.get(key)
+            message[key] = {**batch_value, **(own if isinstance(own, dict) else {})}
+
+    sent_raw = item.get("sentAt", request.sent_at)
+    sent_at = parse_timestamp(sent_raw) if sent_raw is not None else None
+    if sent_raw is not None and sent_at is None:
+        return IngestedEvent(item, None, "timestamp_invalid", f"sentAt {sent_raw!r}")
+    client_raw = item.get("timestamp", item.get("originalTimestamp"))
+    original = parse_timestamp(client_raw) if client_raw is not None else None
+    if client_raw is not None and original is None:
+        return IngestedEvent(item, None, "timestamp_invalid", f"timestamp {client_raw!r}")
+    if original is None:
+        original = sent_at or received_at
+    # Clock-skew correction: the device's skew is sentAt - receivedAt, applied back.
+    timestamp = received_at - (sent_at - original) if sent_at is not None else original
+
+    message["receivedAt"] = format_timestamp(received_at)
+    message["originalTimestamp"] = format_timestamp(original)
+    message["timestamp"] = format_timestamp(timestamp)
+    if sent_at is not None:
+        message["sentAt"] = format_timestamp(sent_at)
+    if not message.get("messageId"):
+        message["messageId"] = new_message_id()
+    message.setdefault("channel", "server")
+    message["projectId"] = source_id
+    message["version"] = 2
+    for key in ("userId", "anonymousId"):
+        if message.get(key) is None:
+            message.pop(key, None)
+    return IngestedEvent(item, message)
+
+
+# (types the rule applies to, or None for all; field; expected Python type; reason code)
+_FIELD_RULES: tuple[tuple[tuple[str, ...] | None, str, type, str], ...] = (
+    (None, "context", dict, "context_not_object"),
+    (None, "integrations", dict, "integrations_not_object"),
+    (("identify", "group"), "traits", dict, "traits_not_object"),
+    (("track", "page", "screen"), "properties", dict, "properties_not_object"),
+    (("page", "screen"), "name", str, "name_not_string"),
+)
+
+
+def _check(item: dict[str, Any]) -> tuple[str, str] | None:
+    kind = item.get("type")
+    if kind not in TRACKING_TYPES:
+        return "type_not_valid", f"type {kind!r}; expected one of {', '.join(TRACKING_TYPES)}"
+    ids = [item.get("userId"), item.get("anonymousId")]
+    if all(value is None for value in ids):
+        return "no_user_anon_id", INGEST_REASONS["no_user_anon_id"]
+    for key, value in zip(("userId", "anonymousId"), ids, strict=True):
+        if value is not None and (not isinstance(value, str) or not value):
+            return "id_not_string", f"{key} is {value!r}; expected a non-empty string"
+    message_id = item.get("messageId")
+    if message_id is not None and (not isinstance(message_id, str) or len(message_id) > 100):
+        return "message_id_invalid", INGEST_REASONS["message_id_invalid"]
+    for kinds, key, expected, reason in _FIELD_RULES:
+        value = item.get(key)
+        applies = kinds is None or kind in kinds
+        if applies and value is not None and not isinstance(value, expected):
+            return reason, f"{key} is {_json_type(value)}"
+    if kind == "track" and (not isinstance(item.get("event"), str) or not item["event"]):
+        return "event_not_defined", INGEST_REASONS["event_not_defined"]
+    return None
+
+
+def _load_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError as exc:
+        reason = f"body is not valid UTF-8: {exc.reason}"
+        raise TrackingRequestError("invalid_json", reason) from None
+    except RecursionError:
+        raise TrackingRequestError("invalid_json", "body nests too deeply to parse") from None
+    except ValueError as exc:
+        raise TrackingRequestError("invalid_json", f"body is not valid JSON: {exc}") from None
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"

@@ -1,0 +1,152 @@
+"""The control and inspection API under ``/_emulator``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from .. import __version__
+from ..journal import OUTCOMES, Trace
+from .http_errors import BodyError, parse_json_body, read_body
+from .keys import RUNTIME
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+
+_STARTED = time.monotonic()
+_DELIVER_LIMIT = 4 * 1024 * 1024
+
+
+@routes.get("/_emulator/health")
+async def health(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    return web.json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "uptimeSeconds": round(time.monotonic() - _STARTED, 3),
+            "events": len(runtime.journal),
+            "pending": runtime.pipeline.outstanding,
+            "affiliates": runtime.store.count(),
+            "destinationUrl": runtime.destination_url,
+            "refersionUrl": runtime.refersion_url,
+        }
+    )
+
+
+@routes.get("/_emulator/events")
+async def list_events(request: web.Request) -> web.Response:
+    query = request.query
+    outcome = query.get("outcome")
+    if outcome is not None and outcome not in OUTCOMES:
+        known = ", ".join(OUTCOMES)
+        raise BodyError(400, "invalid_query", f"outcome={outcome!r} is not one of: {known}")
+    limit = _int_param(query.get("limit"), name="limit", default=100, maximum=10_000)
+    traces = request.app[RUNTIME].journal.query(
+        event_type=query.get("type"),
+        outcome=outcome,
+        user_id=query.get("userId"),
+        message_id=query.get("messageId"),
+        email=query.get("email"),
+        limit=limit,
+    )
+    full = query.get("full") in ("1", "true")
+    items = [t.to_dict() if full else t.summary_dict() for t in traces]
+    return web.json_response({"events": items, "count": len(items)})
+
+
+@routes.get("/_emulator/events/{trace_id}")
+async def get_event(request: web.Request) -> web.Response:
+    trace_id = request.match_info["trace_id"]
+    trace = request.app[RUNTIME].journal.get(trace_id)
+    if trace is None:
+        raise BodyError(404, "not_found", f"no event with id {trace_id!r} in the journal")
+    return web.json_response(trace.to_dict())
+
+
+@routes.get("/_emulator/affiliates")
+async def affiliates(request: web.Request) -> web.Response:
+    items = [a.to_public_dict() for a in request.app[RUNTIME].store.all()]
+    return web.json_response({"affiliates": items, "count": len(items)})
+
+
+@routes.get("/_emulator/report")
+async def report(request: web.Request) -> web.Response:
+    journal = request.app[RUNTIME].journal
+    counts = journal.counts()
+    return web.json_response(
+        {
+            "accepted": len(journal),
+            "outcomes": dict(sorted(counts.items())),
+            "pending": counts.get("pending", 0) + counts.get("retrying", 0),
+            "droppedFromJournal": journal.dropped,
+        }
+    )
+
+
+@routes.post("/_emulator/reset")
+async def reset(request: web.Request) -> web.Response:
+    request.app[RUNTIME].reset()
+    return web.json_response({"reset": True})
+
+
+@routes.post("/_emulator/flush")
+async def flush(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    timeout = _float_param(request.query.get("timeout"), name="timeout", default=10.0)
+    idle = await runtime.pipeline.wait_idle(timeout)
+    return web.json_response({"idle": idle, "pending": runtime.pipeline.outstanding})
+
+
+@routes.post("/_emulator/deliver")
+async def deliver(request: web.Request) -> web.Response:
+    """Take raw messages exactly as Segment would deliver them (deletes, customer payloads)."""
+    runtime = request.app[RUNTIME]
+    raw = await read_body(request, limit=_DELIVER_LIMIT)
+    messages = _messages(parse_json_body(raw))
+    traces: list[Trace] = []
+    for message in messages:
+        trace = runtime.journal.new_trace("delivery", message)
+        traces.append(trace)
+        trace.add_hop("deliver", "entered as a delivered message via /_emulator/deliver", ok=True)
+        runtime.accept(trace)
+    wait = request.query.get("wait", "true") not in ("0", "false")
+    if wait:
+        timeout = runtime.config.delivery_timeout + runtime.config.refersion_timeout + 1
+        await runtime.pipeline.wait_settled(traces, timeout)
+    return web.json_response({"events": [t.to_dict() for t in traces]}, status=200 if wait else 202)
+
+
+def _messages(payload: Any) -> list[dict[str, Any]]:
+    if isinstance(payload, dict) and isinstance(payload.get("messages"), list):
+        payload = payload["messages"]
+    items = payload if isinstance(payload, list) else [payload]
+    if not items:
+        raise BodyError(400, "empty_body", "no messages: send one message, a list, or {messages}")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise BodyError(400, "not_an_object", f"messages[{index}] is not a JSON object")
+    return items
+
+
+def _int_param(value: str | None, *, name: str, default: int, maximum: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise BodyError(400, "invalid_query", f"{name}={value!r} must be 1..{maximum}")
+    return int(value)
+
+
+def _float_param(value: str | None, *, name: str, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 < number <= 300:
+        raise BodyError(400, "invalid_query", f"{name}={value!r} must be seconds in (0, 300]")
+    return number

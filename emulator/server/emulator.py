@@ -1,0 +1,88 @@
+"""Run the application on a real socket: ``async with Emulator(config) as emu: ...``."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from aiohttp import web
+
+from ..clock import Clock
+from ..config import EmulatorConfig
+from ..mapping import Mapping as MappingFn
+from .app import create_app
+from .http_errors import SERVER_ERRORS
+from .keys import RUNTIME
+from .runtime import Runtime
+
+__all__ = ["Emulator"]
+
+
+class Emulator:
+    """A started emulator bound to ``config.host:config.port`` (port 0 picks a free one)."""
+
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        mapping: MappingFn | None = None,
+    ) -> None:
+        self.config = config or EmulatorConfig(port=0)
+        self.app = create_app(self.config, clock=clock, mapping=mapping)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app[RUNTIME]
+
+    @property
+    def app_errors(self) -> list[str]:
+        """Unhandled exceptions the server answered with 500; empty when all is well."""
+        return self.app[SERVER_ERRORS]
+
+    @property
+    def segment_host(self) -> str:
+        """What to give a Segment client library as ``host``."""
+        return self.url
+
+    @property
+    def refersion_url(self) -> str:
+        return self.runtime.refersion_url
+
+    @property
+    def destination_url(self) -> str:
+        return self.runtime.destination_url
+
+    async def start(self) -> None:
+        runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.config.host, self.config.port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        host, port = runner.addresses[0][:2]
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{port}"
+        self.runtime.base_url = self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,11 @@
+"""Typed application state keys."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .runtime import Runtime
+
+__all__ = ["RUNTIME"]
+
+RUNTIME = web.AppKey("runtime", Runtime)

@@ -1,0 +1,243 @@
+"""Segment's delivery to the destination: one event per POST, classified, retried, journaled."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+import zlib
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from ..journal import OUTCOMES, Trace
+from ..secrets_mask import mask_secret
+from ..segment.delivery import AttemptVerdict, classify
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+__all__ = ["DeliveryPipeline"]
+
+USER_AGENT = "Segment.io/1.0"
+_MAX_RESPONSE_BYTES = 64 * 1024
+
+
+class DeliveryPipeline:
+    """Workers that deliver queued traces; one queue per worker, keyed by user.
+
+    Keying by user keeps one user's identify and delete in order while different users
+    are delivered concurrently (Segment promises no ordering; tests and people expect it).
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        count = runtime.config.delivery_workers
+        self._queues: list[asyncio.Queue[Trace]] = [asyncio.Queue() for _ in range(count)]
+        self._workers: list[asyncio.Task[None]] = []
+        self._timers: set[asyncio.Task[None]] = set()
+        self._outstanding: set[str] = set()
+        # Traces whose POST is on the wire, by messageId, so the destination (when it is this
+        # emulator's own) appends its hops to the trace Segment is delivering.
+        self.in_flight: dict[str, Trace] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("the delivery pipeline is not started")
+        return self._session
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(limit=100)
+        self._session = aiohttp.ClientSession(connector=connector)
+        self._workers = [asyncio.create_task(self._work(q)) for q in self._queues]
+
+    async def stop(self) -> None:
+        tasks = [*self._workers, *self._timers]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._workers.clear()
+        self._timers.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def outstanding(self) -> int:
+        return len(self._outstanding)
+
+    def enqueue(self, trace: Trace) -> None:
+        self._outstanding.add(trace.id)
+        self._queue_for(trace).put_nowait(trace)
+
+    def clear(self) -> None:
+        """Forget every queued and scheduled delivery (used by reset)."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        for queue in self._queues:
+            while not queue.empty():
+                queue.get_nowait()
+                queue.task_done()
+        self._outstanding.clear()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing is queued or awaiting retry; ``False`` on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._outstanding:
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
+
+    async def wait_settled(self, traces: list[Trace], timeout: float) -> bool:
+        """Wait until each trace is final or waiting for a retry; ``False`` on timeout."""
+        deadline = time.monotonic() + timeout
+        while any(t.outcome == "pending" for t in traces):
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
+
+    def _queue_for(self, trace: Trace) -> asyncio.Queue[Trace]:
+        key = trace.user_id or _str(trace.message, "anonymousId") or trace.id
+        return self._queues[zlib.crc32(key.encode()) % len(self._queues)]
+
+    async def _work(self, queue: asyncio.Queue[Trace]) -> None:
+        while True:
+            trace = await queue.get()
+            try:
+                await self._attempt(trace)
+            finally:
+                queue.task_done()
+
+    async def _attempt(self, trace: Trace) -> None:
+        runtime = self._runtime
+        clock = runtime.clock
+        now = clock.now()
+        if trace.first_attempt_at is None:
+            trace.first_attempt_at = now
+        trace.attempts += 1
+        trace.next_attempt_at = None
+        url = runtime.destination_url
+        api_key = runtime.config.effective_api_key
+        auth = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()
+        headers = {
+            "Authorization": auth,
+            "User-Agent": USER_AGENT,
+            "Content-Type": "application/json",
+            "Accept": "*/*",
+            "Cache-Control": "no-cache",
+        }
+        shown_headers = {**headers, "Authorization": f"Basic <{mask_secret(api_key)}:>"}
+        hop = trace.add_hop(
+            "delivery",
+            f"attempt {trace.attempts}: POST {url}",
+            detail={
+                "attempt": trace.attempts,
+                "request": {"url": url, "headers": shown_headers},
+            },
+        )
+        runtime.journal.changed(trace)
+        if trace.message_id is not None:
+            self.in_flight[trace.message_id] = trace
+        started = time.perf_counter()
+        status: int | None = None
+        error: str | None = None
+        body: Any = None
+        retry_after: float | None = None
+        try:
+            timeout = aiohttp.ClientTimeout(total=runtime.config.delivery_timeout)
+            data = json.dumps(trace.message).encode()
+            async with self.session.post(url, data=data, headers=headers, timeout=timeout) as resp:
+                status = resp.status
+                raw = await resp.content.read(_MAX_RESPONSE_BYTES)
+                body = _parse_json(raw)
+                retry_after = _retry_after(resp.headers.get("Retry-After"))
+        except TimeoutError:
+            error = "ETIMEDOUT"
+        except aiohttp.ClientConnectorError:
+            error = "ECONNREFUSED"
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+            error = "ECONNRESET"
+        except aiohttp.ClientError as exc:
+            error = f"INTERNAL ({type(exc).__name__})"
+        finally:
+            if trace.message_id is not None:
+                self.in_flight.pop(trace.message_id, None)
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        verdict = classify(status, error)
+        hop.ok = verdict.verdict is AttemptVerdict.DELIVERED
+        hop.summary = f"attempt {trace.attempts}: {status or error} → {verdict.label}"
+        hop.detail["response"] = {"status": status, "error": error, "body": body}
+        hop.detail["latencyMs"] = latency_ms
+        hop.detail["classification"] = verdict.label
+        if isinstance(body, dict) and body and status is not None:
+            hop.violations.extend(runtime.contracts.validate("destination/response", body))
+        reported = body.get("outcome") if isinstance(body, dict) else None
+        reason = body.get("reason") if isinstance(body, dict) else None
+        if verdict.verdict is AttemptVerdict.RETRY:
+            self._schedule_retry(trace, retry_after, verdict.label)
+        else:
+            delivered = verdict.verdict is AttemptVerdict.DELIVERED
+            # This emulator's own destination reports the mapping outcome; trust only known ones.
+            if isinstance(reported, str) and reported in OUTCOMES and reported != "retrying":
+                trace.outcome = reported
+            else:
+                trace.outcome = "delivered" if delivered else "discarded"
+            if isinstance(reason, str):
+                trace.reason = reason
+            else:
+                trace.reason = None if delivered else verdict.label
+            self._outstanding.discard(trace.id)
+        runtime.journal.changed(trace)
+
+    def _schedule_retry(self, trace: Trace, retry_after: float | None, label: str) -> None:
+        runtime = self._runtime
+        delay = runtime.retry_policy.backoff(trace.attempts, runtime.rng, retry_after=retry_after)
+        next_at = runtime.clock.now() + delay
+        first = trace.first_attempt_at if trace.first_attempt_at is not None else next_at
+        if runtime.retry_policy.expired(first, next_at):
+            trace.outcome = "expired"
+            trace.reason = label
+            trace.add_hop("expired", f"retry budget of {runtime.retry_policy.budget:g}s used up")
+            self._outstanding.discard(trace.id)
+            return
+        trace.outcome = "retrying"
+        trace.reason = label
+        trace.next_attempt_at = next_at
+        timer = asyncio.create_task(self._retry_later(trace, delay))
+        self._timers.add(timer)
+        timer.add_done_callback(self._timers.discard)
+
+    async def _retry_later(self, trace: Trace, delay: float) -> None:
+        await self._runtime.clock.sleep(delay)
+        if trace.id in self._outstanding:
+            self._queue_for(trace).put_nowait(trace)
+
+
+def _parse_json(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw[:500].decode("utf-8", "replace")
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _str(message: Any, key: str) -> str | None:
+    value = message.get(key) if isinstance(message, dict) else None
+    return value if isinstance(value, str) else None

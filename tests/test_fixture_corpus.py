@@ -1,0 +1,29 @@
+"""Every fixture in fixtures/ runs through the whole pipeline and ends as it expects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from emulator.fixtures import parse_cases
+from emulator.server.case_runner import run_case
+from tests.conftest import FIXTURES, fast_config
+
+FIXTURE_FILES = sorted(FIXTURES.rglob("*.json"))
+
+
+def test_the_corpus_is_not_empty() -> None:
+    assert len(FIXTURE_FILES) >= 5
+
+
+@pytest.mark.parametrize(
+    "path", FIXTURE_FILES, ids=[str(p.relative_to(FIXTURES)) for p in FIXTURE_FILES]
+)
+async def test_fixture(path: Path) -> None:
+    [case] = parse_cases(str(path), path.read_bytes())
+    assert case.expect is not None, f"{path} has no expectations"
+    assert case.description, f"{path} must say what it is"
+    assert case.source, f"{path} must say where it comes from"
+    result = await run_case(case, base=fast_config())
+    assert result.failures == []

@@ -1,0 +1,70 @@
+"""The published segment-analytics-python client, unmodified but for its host."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import pytest
+from segment.analytics import Client
+
+from emulator.server.emulator import Emulator
+
+DOC_TRAITS = {
+    "name": "Peter Gibbons",
+    "email": "peter@example.com",
+    "plan": "premium",
+    "logins": 5,
+    "address": {
+        "street": "6th St",
+        "city": "San Francisco",
+        "state": "CA",
+        "postalCode": "94103",
+        "country": "USA",
+    },
+}
+
+
+def client_for(emu: Emulator, errors: list[Any], **options: Any) -> Client:
+    return Client(
+        "test-write-key",
+        host=emu.segment_host,
+        sync_mode=True,
+        max_retries=0,
+        on_error=lambda exc, _batch: errors.append(exc),
+        **options,
+    )
+
+
+@pytest.mark.parametrize("gzip", [False, True])
+async def test_identify_then_delete_with_the_real_client(
+    emulator: Emulator, http: aiohttp.ClientSession, gzip: bool
+) -> None:
+    errors: list[Any] = []
+    client = client_for(emulator, errors, gzip=gzip)
+    # The client blocks on HTTP; run it off the loop that serves the emulator.
+    ok, _ = await asyncio.to_thread(client.identify, "97980cfea0067", DOC_TRAITS)
+    assert ok
+    await asyncio.to_thread(client.track, "97980cfea0067", "Order Completed", {"total": 3})
+    await asyncio.to_thread(client.flush)
+    assert errors == []
+    assert await emulator.runtime.pipeline.wait_idle(5)
+
+    [affiliate] = [a.to_public_dict() for a in emulator.runtime.store.all()]
+    assert affiliate["first_name"] == "Peter"
+    assert affiliate["last_name"] == "Gibbons"
+    assert affiliate["zip"] == "94103"
+    assert affiliate["country"] == "US"
+    assert affiliate["unique_merchant_id"] == "97980cfea0067"
+    outcomes = sorted(t.outcome for t in emulator.runtime.journal)
+    assert outcomes == ["created", "filtered"]
+    identify = next(t for t in emulator.runtime.journal if t.type == "identify")
+    assert identify.violations == []
+    assert identify.message["context"]["library"]["name"] == "analytics-python"
+
+    delete = {"type": "delete", "userId": "97980cfea0067", "messageId": "delete-x", "context": None}
+    async with http.post(f"{emulator.url}/_emulator/deliver", json=delete) as resp:
+        body = await resp.json()
+    assert body["events"][0]["outcome"] == "deleted"
+    assert emulator.runtime.store.count() == 0
