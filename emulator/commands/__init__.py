@@ -1,0 +1,1 @@
+"""One module per ``refersion-emulator`` command: ``NAME``, ``HELP``, ``add_arguments``, ``run``."""

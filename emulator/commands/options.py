@@ -1,0 +1,52 @@
+"""Options and exit codes shared by the commands."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..config import DestinationSettings, EmulatorConfig, RefersionCredentials
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "add_emulator_options", "config_from_args"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_emulator_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--api-key", help="destination API key, publickey.secretkey")
+    parser.add_argument("--public-key", help="the fake Refersion account's public key")
+    parser.add_argument("--secret-key", help="the fake Refersion account's secret key")
+    parser.add_argument("--write-key", help="accept only this Segment write key")
+    parser.add_argument("--destination-url", help="deliver to this receiver instead")
+    parser.add_argument("--refersion-url", help="call this Refersion base URL instead")
+    parser.add_argument("--status", choices=("PENDING", "ACTIVE"), default="PENDING")
+    parser.add_argument("--send-welcome", choices=("TRUE", "FALSE"), default="FALSE")
+    parser.add_argument("--offer", help="Refersion offer id for new affiliates")
+    parser.add_argument("--seed", type=int, help="seed for affiliate codes and retry jitter")
+    parser.add_argument(
+        "--retry-budget", type=float, help="seconds Segment keeps retrying (default 4 hours)"
+    )
+
+
+def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConfig:
+    credentials = RefersionCredentials()
+    if args.public_key or args.secret_key:
+        credentials = RefersionCredentials(
+            public_key=args.public_key or credentials.public_key,
+            secret_key=args.secret_key or credentials.secret_key,
+        )
+    extra: dict[str, Any] = {}
+    if args.retry_budget is not None:
+        extra["retry_budget"] = args.retry_budget
+    return EmulatorConfig(
+        credentials=credentials,
+        api_key=args.api_key,
+        write_key=args.write_key,
+        destination_url=args.destination_url,
+        refersion_url=args.refersion_url,
+        destination=DestinationSettings(
+            status=args.status, send_welcome=args.send_welcome, offer=args.offer
+        ),
+        seed=args.seed,
+        **{**extra, **overrides},
+    )

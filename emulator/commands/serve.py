@@ -1,0 +1,100 @@
+"""``refersion-emulator serve``: run the emulator until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import signal
+from typing import IO
+
+from ..config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
+from ..errors import InputError
+from ..secrets_mask import mask_secret
+from .options import EXIT_OK, add_emulator_options, config_from_args
+
+__all__ = ["HELP", "NAME", "add_arguments", "run"]
+
+NAME = "serve"
+HELP = "start the emulator server"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_emulator_options(parser)
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: loopback)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 picks a free one)")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --host to be an address other than loopback",
+    )
+
+
+def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
+    if not _is_loopback(args.host) and not args.allow_remote:
+        raise InputError(
+            f"--host {args.host} is not a loopback address; add --allow-remote to expose the "
+            "emulator to other machines"
+        )
+    config = config_from_args(args, host=args.host, port=args.port)
+    return asyncio.run(_serve_async(config, stdout))
+
+
+async def _serve_async(config: EmulatorConfig, stdout: IO[str]) -> int:
+    from ..server.emulator import Emulator
+
+    emulator = Emulator(config)
+    try:
+        await emulator.start()
+    except OSError as exc:
+        raise InputError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    print(_banner(emulator.url, config), file=stdout, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print("stopping…", file=stdout, flush=True)
+        await emulator.stop()
+    print("stopped", file=stdout, flush=True)
+    return EXIT_OK
+
+
+def _banner(url: str, config: EmulatorConfig) -> str:
+    api_key = config.effective_api_key
+    public, _, secret = api_key.partition(".")
+    shown_key = f"{public}.{mask_secret(secret)}"
+    return f"""refersion-emulator listening on {url}
+
+  Segment Tracking API   {url}/v1/batch   (host for Segment clients: {url})
+  Refersion destination  {url}/destination   (API key {shown_key})
+  fake Refersion API v2  {url}/refersion/v2
+  journal                {url}/_emulator/events
+  affiliates             {url}/_emulator/affiliates
+
+Try it:
+
+  curl -s {url}/v1/identify -H 'Content-Type: application/json' -d '{{"writeKey": "test", \\
+    "userId": "user-1", "traits": {{"name": "Peter Gibbons", "email": "peter@example.com"}}}}'
+  curl -s {url}/_emulator/affiliates
+
+From Python (pip install segment-analytics-python):
+
+  import segment.analytics as analytics
+  analytics.write_key = "test"
+  analytics.host = "{url}"
+  analytics.identify("user-1", {{"name": "Peter Gibbons", "email": "peter@example.com"}})
+  analytics.flush()
+
+Ctrl-C stops the emulator."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

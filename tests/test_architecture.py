@@ -1,0 +1,88 @@
+"""The import rules of ARCHITECTURE.md, checked on the source so they cannot drift."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import emulator
+
+PACKAGE = Path(emulator.__file__).parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Absolute names of everything ``path`` imports (relative imports resolved)."""
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parent = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{parent}.{base}" if base else parent
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def core_files() -> list[Path]:
+    return [
+        p
+        for p in PACKAGE.rglob("*.py")
+        if not {"server", "commands"} & set(p.relative_to(PACKAGE).parts) and p.name != "cli.py"
+    ]
+
+
+@pytest.mark.parametrize("path", core_files(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_the_core_never_imports_aiohttp_or_the_server(path: Path) -> None:
+    bad = {
+        name
+        for name in imported_modules(path)
+        if name.split(".")[0] == "aiohttp" or name.startswith("emulator.server")
+    }
+    assert bad == set()
+
+
+@pytest.mark.parametrize(
+    ("folder", "allowed"),
+    [
+        (
+            "mapping",
+            {
+                "emulator.mapping",
+                "emulator.config",
+                "emulator.countries",
+                "emulator.errors",
+                "emulator.secrets_mask",
+            },
+        ),
+        (
+            "refersion",
+            {"emulator.refersion", "emulator.config", "emulator.countries", "emulator.errors"},
+        ),
+    ],
+)
+def test_mapping_and_fake_stay_independent(folder: str, allowed: set[str]) -> None:
+    for path in (PACKAGE / folder).glob("*.py"):
+        own = {
+            name
+            for name in imported_modules(path)
+            if name.startswith("emulator") and not any(name.startswith(a) for a in allowed)
+        }
+        assert own == set(), f"{path.name} imports {own}"
+
+
+def test_contracts_know_nothing_of_the_rest() -> None:
+    names = imported_modules(PACKAGE / "contracts.py")
+    assert {n for n in names if n.startswith("emulator")} <= {
+        "emulator.errors",
+        "emulator.errors.ConfigError",
+        "emulator.secrets_mask",
+        "emulator.secrets_mask.mask_secret",
+    }
