@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest clean
+.PHONY: run test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,8 @@ run: $(STAMP)
 	$(BIN)/refersion-emulator serve $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check emulator tests
-	$(BIN)/ruff format --check emulator tests
+	$(BIN)/ruff check emulator tests benchmarks
+	$(BIN)/ruff format --check emulator tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -27,6 +27,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Figures, one per line, with baselines measured in the same run; also reports/benchmarks.json.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

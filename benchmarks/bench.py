@@ -1,0 +1,296 @@
+"""The benchmark suite: one figure per line (``name value unit``), and the same as JSON.
+
+Every throughput figure is paired with a baseline measured in the same run on the same
+machine, so the ratio holds on a noisy machine::
+
+    python benchmarks/bench.py                 # everything (a few minutes)
+    python benchmarks/bench.py --quick         # smaller loads, for a smoke run
+    python benchmarks/bench.py --only startup,contracts
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+
+@dataclass
+class Results:
+    figures: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, name: str, value: float, unit: str) -> None:
+        self.figures.append({"name": name, "value": round(value, 4), "unit": unit})
+        print(f"{name} {value:.4g} {unit}", flush=True)
+
+
+@contextmanager
+def server(command: list[str]) -> Iterator[tuple[str, int]]:
+    """Start a server process that prints its URL as the last word of its first line."""
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split()[-1]
+        wait_healthy(url)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def emulator_command(*extra: str) -> list[str]:
+    return [PYTHON, "-m", "emulator", "serve", "--port", "0", *extra]
+
+
+def bare_command() -> list[str]:
+    return [PYTHON, str(HERE / "bare_server.py")]
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return json.load(resp)
+
+
+def wait_healthy(url: str, timeout: float = 20.0) -> float:
+    started = time.perf_counter()
+    while True:
+        try:
+            get_json(f"{url}/_emulator/health")
+            return time.perf_counter() - started
+        except OSError:
+            if time.perf_counter() - started > timeout:
+                raise
+            time.sleep(0.002)
+
+
+def identify_batches(batches: int, per_batch: int = 100) -> list[bytes]:
+    bodies = []
+    for b in range(batches):
+        items = [
+            {
+                "type": "identify",
+                "userId": f"user-{b}-{i}",
+                "traits": {
+                    "name": "Peter Gibbons",
+                    "email": f"peter.{b}.{i}@example.com",
+                    "plan": "premium",
+                    "address": {
+                        "street": "6th St",
+                        "city": "San Francisco",
+                        "state": "CA",
+                        "postalCode": "94103",
+                        "country": "USA",
+                    },
+                },
+            }
+            for i in range(per_batch)
+        ]
+        bodies.append(json.dumps({"writeKey": "bench", "batch": items}).encode())
+    return bodies
+
+
+def run_load(url: str, bodies: list[bytes], concurrency: int) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
+        handle.write(b"\n".join(bodies) + b"\n")
+        path = handle.name
+    try:
+        out = subprocess.run(
+            [PYTHON, str(HERE / "load_client.py"), f"{url}/v1/batch", path, str(concurrency)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=1800,
+        )
+    finally:
+        os.unlink(path)
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float) -> float:
+    started = time.perf_counter()
+    while not predicate():
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError("benchmark load did not finish in time")
+        time.sleep(0.01)
+    return time.perf_counter() - started
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc status")
+
+
+# ---- the benchmarks ------------------------------------------------------------------------
+
+
+def bench_startup(results: Results, quick: bool) -> None:
+    runs = 3 if quick else 7
+
+    def median_start(command: list[str]) -> float:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            with server(command):
+                times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    emulator = median_start(emulator_command())
+    bare = median_start(bare_command())
+    results.add("startup.emulator", emulator, "s")
+    results.add("startup.bare_aiohttp", bare, "s")
+    results.add("startup.ratio", emulator / bare, "x")
+
+
+def bench_throughput(results: Results, quick: bool) -> None:
+    batches = 20 if quick else 100
+    bodies = identify_batches(batches)
+    total = batches * 100
+    with server(bare_command()) as (url, _):
+        bare = run_load(url, bodies, concurrency=8)
+    bare_rps = bare["requests"] / bare["seconds"]
+    with server(emulator_command()) as (url, _):
+        started = time.perf_counter()
+        load = run_load(url, bodies, concurrency=8)
+        wait_for(lambda: get_json(f"{url}/_emulator/health")["affiliates"] >= total, 600)
+        elapsed = time.perf_counter() - started
+    results.add("throughput.bare_aiohttp", bare_rps, "requests/s")
+    results.add("throughput.ingest", load["requests"] / load["seconds"], "requests/s")
+    results.add("throughput.affiliates", total / elapsed, "affiliates/s")
+    results.add("throughput.ratio", (total / elapsed) / bare_rps, "x")
+
+
+def bench_latency(results: Results, quick: bool) -> None:
+    rate, seconds = 100, (2 if quick else 5)
+
+    async def drive(url: str) -> None:
+        async with aiohttp.ClientSession() as session:
+            for n in range(rate * seconds):
+                body = {
+                    "writeKey": "bench",
+                    "userId": f"lat-{n}",
+                    "traits": {"name": "Ada Lovelace", "email": f"ada.{n}@example.com"},
+                }
+                async with session.post(f"{url}/v1/identify", json=body) as resp:
+                    await resp.read()
+                await asyncio.sleep(1 / rate)
+            async with session.post(f"{url}/_emulator/flush") as resp:
+                await resp.read()
+
+    with server(emulator_command()) as (url, _):
+        asyncio.run(drive(url))
+        events = get_json(f"{url}/_emulator/events?full=1&limit=10000")["events"]
+    latencies = []
+    for event in events:
+        # Hop times are the server's own clock: acceptance (ingest) to Refersion's answer
+        # having been relayed (the affiliate exists by then).
+        at = {hop["name"]: datetime.fromisoformat(hop["at"]) for hop in event["hops"]}
+        if "ingest" in at and "answer" in at:
+            latencies.append((at["answer"] - at["ingest"]).total_seconds() * 1000)
+    latencies.sort()
+    results.add("latency.p50", latencies[len(latencies) // 2], "ms")
+    results.add("latency.p99", latencies[int(len(latencies) * 0.99)], "ms")
+
+
+def bench_contracts(results: Results, quick: bool) -> None:
+    from emulator.contracts import default_contracts
+
+    contracts = default_contracts()
+    message = json.loads(identify_batches(1, 1)[0])["batch"][0] | {
+        "messageId": "m-1",
+        "receivedAt": "2026-01-01T00:00:00.000Z",
+        "version": 2,
+    }
+    count = 2_000 if quick else 20_000
+    for name in ("segment/identify", "refersion/affiliate-new.request"):
+        instance = (
+            message
+            if name == "segment/identify"
+            else {
+                "first_name": "Peter",
+                "last_name": "Gibbons",
+                "email": "peter@example.com",
+                "password": "Aa1!Bb2@Cc3#Dd4$",
+                "status": "PENDING",
+                "country": "US",
+            }
+        )
+        contracts.validate(name, instance)
+        started = time.perf_counter()
+        for _ in range(count):
+            contracts.validate(name, instance)
+        ours = count / (time.perf_counter() - started)
+        # Baseline: serialising the same instance, a cost every hop pays anyway.
+        started = time.perf_counter()
+        for _ in range(count):
+            json.dumps(instance)
+        dumps = count / (time.perf_counter() - started)
+        results.add(f"contracts.{name}", ours, "validations/s")
+        results.add(f"contracts.{name}.json_dumps_baseline", dumps, "ops/s")
+        results.add(f"contracts.{name}.ratio", ours / dumps, "x")
+
+
+def bench_memory(results: Results, quick: bool) -> None:
+    events = 10_000 if quick else 100_000
+    bodies = identify_batches(events // 100)
+    modes: list[tuple[str, list[str]]] = [("cap", [])]
+    for mode, extra in modes:
+        with server(emulator_command(*extra)) as (url, pid):
+            run_load(url, bodies, concurrency=8)
+            wait_for(lambda: get_json(f"{url}/_emulator/health")["pending"] == 0, 1800)
+            results.add(f"memory.peak_rss.{mode}", peak_rss_mb(pid), "MB")
+    with server(bare_command()) as (url, pid):
+        run_load(url, bodies[:100], concurrency=8)
+        results.add("memory.peak_rss.bare_aiohttp", peak_rss_mb(pid), "MB")
+
+
+BENCHMARKS: dict[str, Callable[[Results, bool], None]] = {
+    "startup": bench_startup,
+    "contracts": bench_contracts,
+    "throughput": bench_throughput,
+    "latency": bench_latency,
+    "memory": bench_memory,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller loads")
+    parser.add_argument("--only", help="comma-separated subset of " + ", ".join(BENCHMARKS))
+    parser.add_argument("--json", default=str(ROOT / "reports" / "benchmarks.json"))
+    args = parser.parse_args()
+    chosen = args.only.split(",") if args.only else list(BENCHMARKS)
+    results = Results()
+    for name in chosen:
+        BENCHMARKS[name](results, args.quick)
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": sys.platform}
+    out.write_text(json.dumps({"machine": machine, "figures": results.figures}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
