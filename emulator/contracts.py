@@ -6,10 +6,10 @@ import copy
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 from email_validator import EmailNotValidError, validate_email
 from jsonschema import Draft202012Validator, FormatChecker
@@ -27,7 +27,7 @@ from referencing.jsonschema import DRAFT202012
 from .errors import ConfigError
 from .secrets_mask import mask_secret
 
-__all__ = ["CONTRACT_BASE_URI", "ContractSet", "Violation", "default_contracts"]
+__all__ = ["CONTRACT_BASE_URI", "ContractObserver", "ContractSet", "Violation", "default_contracts"]
 
 CONTRACT_BASE_URI = "https://refersion-emulator.local/contracts/"
 """A contract's ``$id`` is this plus its path under ``contracts/``; cross-file ``$ref``s use it."""
@@ -75,6 +75,10 @@ class Violation:
         }
 
 
+ContractObserver: TypeAlias = Callable[[str, list[Violation]], None]
+"""Told the contract name and the violations of each check (empty when it passed)."""
+
+
 class ContractSet:
     """Compiled contracts, one Draft 2020-12 validator per schema file.
 
@@ -82,7 +86,7 @@ class ContractSet:
     enough for every exchange the emulator sees.
     """
 
-    __slots__ = ("_schemas", "_secret_keys", "_validators")
+    __slots__ = ("_observer", "_schemas", "_secret_keys", "_validators")
 
     def __init__(
         self,
@@ -90,10 +94,12 @@ class ContractSet:
         schemas: Mapping[str, Mapping[str, Any]],
         validators: Mapping[str, Any],
         secret_keys: frozenset[str],
+        observer: ContractObserver | None = None,
     ) -> None:
         self._schemas = dict(schemas)
         self._validators = dict(validators)
         self._secret_keys = secret_keys
+        self._observer = observer
 
     @classmethod
     def load(cls, directory: Path | None = None) -> ContractSet:
@@ -133,6 +139,19 @@ class ContractSet:
         """A copy of the schema of contract ``name``."""
         return copy.deepcopy(self._schemas[self._known(name)])
 
+    def observed(self, observer: ContractObserver) -> ContractSet:
+        """The same compiled contracts, reporting every :meth:`validate` to ``observer``.
+
+        ``observer(name, violations)`` is called after each check; the set is shared, so one
+        emulator can count its own checks without recompiling or touching another's counts.
+        """
+        return ContractSet(
+            schemas=self._schemas,
+            validators=self._validators,
+            secret_keys=self._secret_keys,
+            observer=observer,
+        )
+
     def is_valid(self, name: str, instance: Any) -> bool:
         """Whether ``instance`` satisfies contract ``name``."""
         try:
@@ -149,6 +168,12 @@ class ContractSet:
         does, so the pointer names the deepest offending value. An instance nested too deeply
         for jsonschema (which renders values with ``repr``) yields one ``nesting`` violation.
         """
+        violations = self._violations(name, instance)
+        if self._observer is not None:
+            self._observer(name, violations)
+        return violations
+
+    def _violations(self, name: str, instance: Any) -> list[Violation]:
         try:
             errors = list(self._validators[self._known(name)].iter_errors(instance))
         except RecursionError:

@@ -73,6 +73,7 @@ def _banner(url: str, config: EmulatorConfig) -> str:
   fake Refersion API v2  {url}/refersion/v2
   journal                {url}/_emulator/events
   affiliates             {url}/_emulator/affiliates
+  inspector (browser)    {url}/_emulator/ui
 
 Try it:
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from ..clock import Clock
 from ..config import EmulatorConfig
 from ..mapping import Mapping as MappingFn
-from . import control_api, destination_api, refersion_api, tracking_api
+from . import control_api, destination_api, refersion_api, tracking_api, ui
 from .http_errors import SERVER_ERRORS, error_middleware
 from .keys import RUNTIME
 from .runtime import Runtime
@@ -31,6 +31,7 @@ def create_app(
     app.add_routes(destination_api.routes)
     app.add_routes(refersion_api.routes)
     app.add_routes(control_api.routes)
+    ui.setup(app)
     app.cleanup_ctx.append(_pipeline_lifetime)
     return app
 

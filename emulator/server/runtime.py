@@ -7,6 +7,7 @@ from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..config import EmulatorConfig
+from ..contract_tally import ContractTally
 from ..contracts import ContractSet, default_contracts
 from ..journal import Journal, Trace
 from ..mapping import Mapping as MappingFn
@@ -33,7 +34,8 @@ class Runtime:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.rng = random.Random(config.seed)
-        self.contracts = contracts or default_contracts()
+        self.contract_tally = ContractTally()
+        self.contracts = (contracts or default_contracts()).observed(self.contract_tally.record)
         self.journal = Journal(cap=config.journal_cap)
         self.store = AffiliateStore()
         self.refersion = FakeRefersion(
@@ -100,3 +102,4 @@ class Runtime:
         self.journal.clear()
         self.deduper.clear()
         self.refersion.reset()
+        self.contract_tally.clear()
