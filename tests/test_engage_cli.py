@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from emulator.cli import run
+from tests.conftest import FIXTURES
 
 ADA = {
     "userId": "u-ada",
@@ -103,3 +104,12 @@ def test_a_missing_file_is_a_usage_error() -> None:
     out, err = io.StringIO(), io.StringIO()
     assert run(["engage", "/nonexistent/plan.json"], stdout=out, stderr=err) == 2
     assert "cannot read" in err.getvalue()
+
+
+def test_send_passes_a_bare_audience_exit_it_skips(tmp_path: Path) -> None:
+    fixture = json.loads((FIXTURES / "engage" / "audience-exited.json").read_text())
+    path = tmp_path / "exit.json"
+    path.write_text(json.dumps(fixture["events"][1]))
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["send", str(path)], stdout=out, stderr=err) == 0
+    assert "outcome: skipped (audience_exited)" in out.getvalue()

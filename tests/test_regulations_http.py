@@ -15,7 +15,7 @@ from aiohttp import web
 from emulator.segment.regulations import parse_regulation_request
 from emulator.segment.timestamps import parse_timestamp
 from emulator.server.emulator import Emulator
-from emulator.server.regulations_api import start_regulation
+from emulator.server.regulations_api import create_regulation
 from tests.conftest import fast_config
 
 PETER = {"name": "Peter Gibbons", "email": "peter@example.com"}
@@ -194,8 +194,9 @@ async def test_statuses_move_initialized_running_then_finished_or_failed(
         request = parse_regulation_request(
             {"regulationType": "DELETE_ONLY", "subjectType": "USER_ID", "subjectIds": ["u-1"]}
         )
-        created = start_regulation(emu.runtime, request)
+        created = create_regulation(emu.runtime, request)
         assert created.status()[0] == "INITIALIZED"
+        await emu.runtime.accept_all(created.deliveries)
         running = await wait_for_status(http, emu, created.id, "RUNNING")
         assert running["streamStatus"][0]["destinationStatus"][0]["status"] == "RUNNING"
         assert running["finishedAt"] is None

@@ -53,8 +53,10 @@ def audience_exit(message: Any) -> str | None:
 
 
 def with_engage_fix(message: Any, result: MappingResult) -> MappingResult:
-    """``result`` with a fix naming the audience's settings when an Engage identify lacks
-    the email or the name, which the customer fixes in Engage, not in their code."""
+    """``result`` with a fix naming the audience when an Engage identify lacks email or name.
+
+    The customer fixes that in the audience's settings in Engage, not in their own code.
+    """
     found = personas(message)
     if found is None or not isinstance(result, Rejection) or result.reason not in _ENGAGE_FIXES:
         return result

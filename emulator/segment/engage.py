@@ -44,9 +44,11 @@ class ComputationExists(EmulatorError):
 
 @dataclass(frozen=True, slots=True)
 class SyncChange:
-    """Why one profile is in a sync: ``entered``/``exited`` (audiences), ``computed``/
-    ``changed`` (computed traits), or ``new_identifier`` (an email added to the profile).
-    ``emails`` are the identifiers this sync sends it for (one identify each)."""
+    """Why one profile is in a sync, and the emails it is sent for (one identify each).
+
+    ``change`` is ``entered``/``exited`` (audiences), ``computed``/``changed`` (computed
+    traits), or ``new_identifier`` (an email added to a profile that stays).
+    """
 
     member: Member
     change: str

@@ -1,5 +1,4 @@
-"""Segment's deletion and suppression regulations: the Public API subset, the deletes they
-forward, and their status.
+"""Segment's regulations: Public API requests, the deletes they forward, and their status.
 
 reference/segment-semantics.md §3.1-§3.3 and the Public API models of
 segmentio/public-api-sdk-typescript (CreateWorkspaceRegulationV1Input, Regulation,
@@ -210,8 +209,11 @@ def delivery_status(deliveries: Sequence[Trace]) -> tuple[str, str | None, str |
 
 @dataclass(slots=True)
 class Regulation:
-    """One regulation and the deletes it forwarded (journal traces, kept even when the
-    journal drops them, so the status stays known)."""
+    """One regulation and the deletes it forwarded.
+
+    The deletes are journal traces, kept here even when the journal drops them, so the
+    status stays known.
+    """
 
     id: str
     request: RegulationRequest

@@ -52,7 +52,7 @@ async def sync(request: web.Request) -> web.Response:
         if wait:
             run = await simulator.sync(key, members, at=at)
         else:
-            run = simulator.send(key, members, at=at)
+            run = await simulator.send(key, members, at=at)
     return web.json_response(run.to_dict(), status=200 if wait else 202)
 
 

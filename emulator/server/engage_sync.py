@@ -47,7 +47,7 @@ class EngageSimulator:
         """Add an audience (default) or computed trait; raises on a bad or duplicate definition."""
         return self._runtime.engage.define(definition, now=self._runtime.clock.now())
 
-    def send(self, key: str, members: Any, *, at: datetime | None = None) -> SyncRun:
+    async def send(self, key: str, members: Any, *, at: datetime | None = None) -> SyncRun:
         """Compute the sync of snapshot ``members`` and queue its identifies; do not wait."""
         runtime = self._runtime
         result = runtime.engage.sync(key, members, at=at.timestamp() if at else None)
@@ -62,15 +62,15 @@ class EngageSimulator:
                 ok=True,
                 detail={"sync": result.number, "kind": result.kind, "change": change},
             )
-            runtime.accept(trace)
             traces.append(trace)
+        await runtime.accept_all(traces)
         return SyncRun(result, tuple(traces))
 
     async def sync(
         self, key: str, members: Any, *, at: datetime | None = None, timeout: float | None = None
     ) -> SyncRun:
         """:meth:`send`, then wait until every identify is delivered, refused or retrying."""
-        run = self.send(key, members, at=at)
+        run = await self.send(key, members, at=at)
         config = self._runtime.config
         if timeout is None:
             timeout = config.delivery_timeout + config.refersion_timeout + 1

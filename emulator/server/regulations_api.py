@@ -24,7 +24,7 @@ from .http_errors import parse_json_body, read_body
 from .keys import RUNTIME
 from .runtime import Runtime
 
-__all__ = ["WORKSPACE_ID", "public_api_error", "routes", "start_regulation"]
+__all__ = ["WORKSPACE_ID", "create_regulation", "public_api_error", "regulate", "routes"]
 
 routes = web.RouteTableDef()
 
@@ -44,10 +44,18 @@ def public_api_error(
     return web.json_response({"errors": [error]}, status=status)
 
 
-def start_regulation(runtime: Runtime, request: RegulationRequest) -> Regulation:
-    """Create the regulation: change suppression at once, queue one delete per subject.
+async def regulate(runtime: Runtime, request: RegulationRequest) -> Regulation:
+    """Create the regulation and queue its deletes (the Python API of ``POST /regulations``)."""
+    regulation = create_regulation(runtime, request)
+    await runtime.accept_all(regulation.deliveries)
+    return regulation
 
-    Suppression comes first, so no identify sent after the request slips in between.
+
+def create_regulation(runtime: Runtime, request: RegulationRequest) -> Regulation:
+    """Create the regulation: change suppression at once, journal one delete per subject.
+
+    Suppression comes first, so no identify sent after the request slips in between. The
+    deletes are not queued yet (see :func:`regulate`): the regulation is ``INITIALIZED``.
     """
     now = runtime.clock.now()
     regulation = runtime.regulations.create(request, now=now)
@@ -76,19 +84,18 @@ def start_regulation(runtime: Runtime, request: RegulationRequest) -> Regulation
             detail={"regulationId": regulation.id, "regulationType": request.regulation_type},
         )
         regulation.deliveries.append(trace)
-        runtime.accept(trace)
     return regulation
 
 
 @routes.post("/regulations")
-async def create_regulation(request: web.Request) -> web.Response:
+async def post_regulation(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     body = parse_json_body(await read_body(request, limit=_BODY_LIMIT))
     try:
         regulation_request = parse_regulation_request(body)
     except RegulationRequestError as exc:
         return public_api_error(400, "validation", exc.message, field=exc.field)
-    regulation = start_regulation(runtime, regulation_request)
+    regulation = await regulate(runtime, regulation_request)
     return web.json_response({"data": {"regulateId": regulation.id}})
 
 
