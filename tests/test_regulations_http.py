@@ -289,3 +289,15 @@ async def test_unknown_regulations_are_404_and_all_are_listed(
     async with http.delete(f"{emulator.url}/regulations") as resp:
         assert resp.status == 405
         assert (await resp.json())["errors"][0]["type"] == "method_not_allowed"
+
+
+async def test_reset_forgets_regulations_and_suppressions(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    reg_id = await regulate(http, emulator, "SUPPRESS_ONLY", "u-1")
+    await post(http, f"{emulator.url}/_emulator/reset", {})
+    status, _ = await get(http, f"{emulator.url}/regulations/{reg_id}")
+    assert status == 404
+    await identify(http, emulator, "u-1")
+    await flush(http, emulator)
+    assert (await last_outcome(http, emulator, "u-1"))["outcome"] == "created"
