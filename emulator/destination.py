@@ -14,6 +14,7 @@ __all__ = [
     "EMAIL_TAKEN",
     "NOT_FOUND",
     "DestinationAnswer",
+    "answer_for_audience_exit",
     "answer_for_key_error",
     "answer_for_refersion",
     "answer_for_rejection",
@@ -36,6 +37,19 @@ class DestinationAnswer:
 def answer_for_key_error(message: str) -> DestinationAnswer:
     body = {"message": message, "outcome": "unauthorized", "reason": "invalid_api_key"}
     return DestinationAnswer(401, body, "unauthorized", "invalid_api_key")
+
+
+def answer_for_audience_exit(key: str) -> DestinationAnswer:
+    """An Engage audience exit: Refersion keeps no audience membership, so nothing is sent.
+
+    Deleting the affiliate would be wrong: leaving an audience is not a deletion request.
+    """
+    message = (
+        f"Audience exit ({key}: false): Refersion keeps no audience membership; no affiliate "
+        "is created or removed"
+    )
+    body = {"message": message, "outcome": "skipped", "reason": "audience_exited"}
+    return DestinationAnswer(200, body, "skipped", "audience_exited")
 
 
 def answer_for_rejection(rejection: Rejection) -> DestinationAnswer:

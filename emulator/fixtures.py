@@ -170,7 +170,7 @@ def judge(
     if len(events) != len(case.events):
         failures.append(f"sent {len(case.events)} events but the journal shows {len(events)}")
     if expect is None:
-        ok_outcomes = {"created", "already_exists", "deleted", "not_found", "delivered"}
+        ok_outcomes = {"created", "already_exists", "deleted", "not_found", "delivered", "skipped"}
         for index, event in enumerate(events):
             if event["outcome"] not in ok_outcomes:
                 failures.append(

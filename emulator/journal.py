@@ -33,6 +33,8 @@ OUTCOMES: Mapping[str, str] = {
     "filtered": "not sent to Refersion (unsupported type or integrations object)",
     "duplicate": "messageId already seen; Segment drops it",
     "ingest_rejected": "the Tracking API dropped it (see the Segment reason code)",
+    "skipped": "the destination acknowledged it and had nothing to send (e.g. an audience exit)",
+    "suppressed": "a regulation suppresses this userId; Segment drops it at the API",
 }
 FINAL_OUTCOMES: frozenset[str] = frozenset(OUTCOMES) - {"pending", "retrying"}
 

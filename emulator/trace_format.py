@@ -7,7 +7,7 @@ from typing import Any
 
 __all__ = ["Style", "format_trace"]
 
-_GOOD = {"created", "already_exists", "deleted", "not_found", "delivered"}
+_GOOD = {"created", "already_exists", "deleted", "not_found", "delivered", "skipped"}
 
 
 class Style:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .delete import map_delete
+from .engage import with_engage_fix
 from .identify import map_identify
 from .model import MappingResult, MappingSettings, Rejection
 from .values import json_type, quote
@@ -26,7 +27,7 @@ def map_message(message: Any, *, settings: MappingSettings) -> MappingResult:
         )
     kind = message.get("type")
     if kind == "identify":
-        return map_identify(message, settings=settings)
+        return with_engage_fix(message, map_identify(message, settings=settings))
     if kind == "delete":
         return map_delete(message)
     return Rejection(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 
-__all__ = ["format_timestamp", "parse_timestamp"]
+__all__ = ["format_timestamp", "parse_timestamp", "split_nanoseconds"]
 
 # Segment's partner spec shows delete messages whose originalTimestamp is Go's
 # time.Time.String(): "2020-05-09 23:54:49.209808489 +0000 UTC m=+70366.298768264".
@@ -40,3 +41,13 @@ def format_timestamp(moment: datetime) -> str:
     """Format as Segment does downstream: ``2019-06-21T16:33:26.158Z``."""
     utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def split_nanoseconds(at: float) -> tuple[int, int]:
+    """Epoch seconds as ``(whole seconds, nanoseconds)``, for the 9-digit fractions of Go.
+
+    The fraction is taken before scaling: ``at * 1e9`` would exceed a float's precision.
+    """
+    seconds = math.floor(at)
+    fraction = min(round((at - seconds) * 1_000_000_000), 999_999_999)
+    return seconds, fraction

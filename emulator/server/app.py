@@ -10,8 +10,10 @@ from ..clock import Clock
 from ..config import EmulatorConfig
 from ..mapping import Mapping as MappingFn
 from . import control_api, destination_api, refersion_api, tracking_api, ui
+from .engage_api import routes as engage_routes
 from .http_errors import SERVER_ERRORS, error_middleware
 from .keys import RUNTIME
+from .regulations_api import routes as regulations_routes
 from .runtime import Runtime
 
 __all__ = ["create_app"]
@@ -32,6 +34,8 @@ def create_app(
     app.add_routes(refersion_api.routes)
     app.add_routes(control_api.routes)
     ui.setup(app)
+    app.add_routes(engage_routes)
+    app.add_routes(regulations_routes)
     app.cleanup_ctx.append(_pipeline_lifetime)
     return app
 

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from ..destination import (
     DestinationAnswer,
+    answer_for_audience_exit,
     answer_for_key_error,
     answer_for_refersion,
     answer_for_rejection,
@@ -15,6 +16,7 @@ from ..destination import (
 from ..errors import InvalidApiKey
 from ..journal import Trace
 from ..mapping import Operation, parse_basic_auth
+from ..mapping.engage import audience_exit
 from .http_errors import read_body, read_json_object
 from .keys import RUNTIME
 from .refersion_client import call_refersion
@@ -67,6 +69,10 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
     except InvalidApiKey as exc:
         trace.add_hop("auth", str(exc), ok=False)
         return answer_for_key_error(str(exc))
+    exited = audience_exit(message)
+    if exited is not None:
+        trace.add_hop("mapping", f"skipped: {exited} is false (Engage audience exit)", ok=True)
+        return answer_for_audience_exit(exited)
     result = runtime.mapping(message, settings=runtime.mapping_settings)
     if not isinstance(result, Operation):
         trace.add_hop(

@@ -30,7 +30,7 @@ def json_error(request: web.Request, status: int, code: str, message: str) -> we
     """An error in the shape the client of that path parses.
 
     Segment clients read ``{"code", "message"}``; Segment reads ``{"message"}`` from a
-    destination; Refersion clients read ``{"error"}``.
+    destination; Refersion clients read ``{"error"}``; Public API clients read ``{"errors"}``.
     """
     path = request.path
     body: dict[str, Any]
@@ -38,6 +38,9 @@ def json_error(request: web.Request, status: int, code: str, message: str) -> we
         body = {"message": message, "reason": code}
     elif path.startswith("/refersion/"):
         body = {"error": message}
+    elif path.startswith("/regulations"):
+        # Segment's Public API: a RequestErrorEnvelope.
+        body = {"errors": [{"type": code, "message": message, "status": status}]}
     else:
         body = {"code": code, "message": message}
     return web.json_response(body, status=status)

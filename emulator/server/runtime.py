@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Iterable
 from typing import Any
 
 from ..clock import Clock, SystemClock
@@ -14,7 +16,10 @@ from ..mapping import Mapping as MappingFn
 from ..mapping import MappingSettings, map_message
 from ..refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
 from ..segment.delivery import RetryPolicy
+from ..segment.engage import EngageSpace
+from ..segment.regulations import RegulationBook
 from ..segment.routing import FILTER_REASONS, Deduplicator, route
+from ..segment.suppression import SuppressionList
 from .pipeline import DeliveryPipeline
 
 __all__ = ["Runtime"]
@@ -52,6 +57,9 @@ class Runtime:
         )
         self.deduper = Deduplicator(window=config.dedupe_window)
         self.pipeline = DeliveryPipeline(self)
+        self.engage = EngageSpace(rng=random.Random(config.seed))
+        self.regulations = RegulationBook(rng=random.Random(config.seed))
+        self.suppressions = SuppressionList()
         # Set once the server is bound, so "this emulator's own part" has an address.
         self.base_url: str | None = None
 
@@ -97,9 +105,39 @@ class Runtime:
         )
         self.pipeline.enqueue(trace)
 
+    async def accept_all(self, traces: Iterable[Trace], *, chunk: int = 100) -> None:
+        """:meth:`accept` each trace, letting the event loop run between chunks.
+
+        Checking a message's contract takes about a millisecond, so thousands of generated
+        messages (a regulation, an Engage sync) would otherwise stall every other request.
+        """
+        for count, trace in enumerate(traces, start=1):
+            self.accept(trace)
+            if count % chunk == 0:
+                await asyncio.sleep(0)
+
+    def suppress(self, trace: Trace) -> bool:
+        """Drop a Tracking-API message whose userId a regulation suppresses; say if it did."""
+        regulation_id = self.suppressions.blocking(trace.message)
+        if regulation_id is None:
+            return False
+        trace.outcome = "suppressed"
+        trace.reason = "user_suppressed"
+        trace.add_hop(
+            "suppression",
+            f"userId suppressed by regulation {regulation_id}; dropped at the API",
+            ok=False,
+            detail={"regulationId": regulation_id},
+        )
+        self.journal.changed(trace)
+        return True
+
     def reset(self) -> None:
         self.pipeline.clear()
         self.journal.clear()
         self.deduper.clear()
         self.refersion.reset()
         self.contract_tally.clear()
+        self.engage.clear()
+        self.regulations.clear()
+        self.suppressions.clear()

@@ -81,5 +81,7 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
             detail={"raw": event.raw},
             violations=runtime.contracts.validate("segment/message", event.raw),
         )
+        if runtime.suppress(trace):
+            continue
         runtime.accept(trace)
     return web.json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})
