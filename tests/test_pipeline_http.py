@@ -342,3 +342,15 @@ async def test_direct_post_to_destination_is_journaled_with_its_outcome(
     traces = await events(http, emulator)
     assert [t["entry"] for t in traces] == ["destination", "destination"]
     assert [t["outcome"] for t in traces] == ["rejected", "created"]
+
+
+async def test_a_delivered_message_without_message_id_gets_one_and_a_single_trace(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    message = {"type": "identify", "userId": "nomid", "traits": DOC_TRAITS}
+    status, body = await post_json(http, f"{emulator.url}/_emulator/deliver", message)
+    assert status == 200
+    [trace] = body["events"]
+    assert trace["outcome"] == "created"
+    assert trace["messageId"].startswith("emulator-")
+    assert len(await events(http, emulator)) == 1

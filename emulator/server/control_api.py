@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -109,9 +110,15 @@ async def deliver(request: web.Request) -> web.Response:
     messages = _messages(parse_json_body(raw))
     traces: list[Trace] = []
     for message in messages:
+        summary = "entered as a delivered message via /_emulator/deliver"
+        if not isinstance(message.get("messageId"), str) or not message["messageId"]:
+            # Segment assigns a messageId at ingest, so every delivered message has one; the
+            # destination relies on it to join this trace.
+            message = {**message, "messageId": f"emulator-{uuid.uuid4()}"}
+            summary += f" (messageId {message['messageId']} assigned)"
         trace = runtime.journal.new_trace("delivery", message)
         traces.append(trace)
-        trace.add_hop("deliver", "entered as a delivered message via /_emulator/deliver", ok=True)
+        trace.add_hop("deliver", summary, ok=True)
         runtime.accept(trace)
     wait = request.query.get("wait", "true") not in ("0", "false")
     if wait:
