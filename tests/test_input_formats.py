@@ -177,7 +177,7 @@ def test_send_runs_an_event_delivery_copy_and_compares_the_recorded_answer(tmp_p
     code, out, err = cli("send", write(tmp_path, "ticket-4711.txt", HTTP_TEXT))
     assert (code, err) == (1, "")
     assert "read as raw HTTP text of the request to the destination" in out
-    assert "entered through delivery to the destination" in out
+    assert "sent as delivered to the destination" in out
     assert "rejection name_incomplete" in out
     assert "Segment recorded (Response from Destination): 400" in out
     assert "the emulator answered 400 too" in out

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..fixtures import FORMATS
-from ..server.case_runner import CaseResult
 from ..trace_format import Style, explain, format_trace
+
+if TYPE_CHECKING:
+    from ..server.case_runner import CaseResult
 
 __all__ = ["case_json", "print_case"]
 
-_ENTRIES = {"tracking-api": "the Tracking API", "delivery": "delivery to the destination"}
+_ENTRIES = {
+    "tracking-api": "through the Tracking API",
+    "delivery": "as delivered to the destination",
+}
 
 
 def case_json(result: CaseResult) -> dict[str, Any]:
@@ -26,7 +31,7 @@ def print_case(result: CaseResult, style: Style, out: IO[str]) -> None:
     title = case.name + (f" — {case.description}" if case.description else "")
     print(style.bold(title), file=out)
     read_as = FORMATS.get(case.format, case.format)
-    print(style.dim(f"  read as {read_as}; entered through {_ENTRIES[case.entry]}"), file=out)
+    print(style.dim(f"  read as {read_as}; sent {_ENTRIES[case.entry]}"), file=out)
     for index, event in enumerate(result.events, start=1):
         for line in format_trace(event, index=index, style=style):
             print(line, file=out)
