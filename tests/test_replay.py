@@ -69,7 +69,7 @@ def test_junit_xml_and_json_report_the_same_failure(corpus: Path, tmp_path: Path
     code, out, _ = cli("replay", "--json", "--junit-xml", str(report), str(corpus))
     assert code == 1
     data = json.loads(out)
-    assert data["summary"] == {"total": 2, "pass": 1, "fail": 1, "updated": 0}
+    assert data["summary"] == {"total": 2, "passed": 1, "failed": 1, "updated": 0}
     [failed] = [f for f in data["fixtures"] if f["status"] == "FAIL"]
     assert failed["fixture"] == "rules/cher.json"
     suite = ET.fromstring(report.read_text()).find("testsuite")  # noqa: S314 - our own output

@@ -168,9 +168,10 @@ def _print_table(rows: list[_Row], style: Style, out: IO[str]) -> None:
 
 
 def _json_report(rows: list[_Row]) -> dict[str, Any]:
-    counts = {status.lower(): sum(1 for r in rows if r.status == status) for status in _STATUSES}
+    words = {"PASS": "passed", "FAIL": "failed", "UPDATED": "updated"}
+    counts = {words[status]: sum(1 for r in rows if r.status == status) for status in _STATUSES}
     return {
-        "passed": counts["fail"] == 0,
+        "passed": counts["failed"] == 0,
         "summary": {"total": len(rows), **counts},
         "fixtures": [
             {
