@@ -1,9 +1,14 @@
 """Fixture files and payload files: what ``send`` and the test suite push through the pipeline.
 
 A fixture is one JSON object: ``description``, ``source``, ``entry`` (``tracking-api`` or
-``delivery``), optional destination ``settings``, ``events``, and ``expect``. A payload file is
-anything a person pastes: one message, a list of messages, a Tracking API body
-(``{"batch": [...]}``), or JSON lines. Pure: parsing and judging, no I/O beyond the bytes given.
+``delivery``), optional destination ``settings``, optional ``batch_fields`` (batch-level
+``context``/``integrations``/``sentAt`` of a Tracking API body), ``events``, and ``expect``.
+A payload file is anything a person pastes, detected in this order: a fixture
+(``{"events": [...]}``); a Tracking API body (``{"batch": [...]}``); a ``/_emulator/deliver``
+body (``{"messages": [...]}``); a copy of Segment's Event Delivery view or raw HTTP text
+(:mod:`emulator.delivery_view`); one message or a list of messages; JSON lines. A JSON string
+holding any of these is unwrapped. A message without ``type`` but with ``traits`` is the body
+of ``POST /v1/identify`` and is read as an identify. Pure: parsing and judging, no I/O.
 """
 
 from __future__ import annotations
@@ -13,13 +18,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .delivery_view import read_delivery_view, read_http_text
 from .errors import InputError
 from .journal import OUTCOMES
 
-__all__ = ["ENTRIES", "Case", "Expectation", "judge", "parse_cases"]
+__all__ = ["ENTRIES", "FORMATS", "Case", "Expectation", "judge", "parse_cases"]
 
 ENTRIES: tuple[str, ...] = ("tracking-api", "delivery")
+# What a file was read as, for the person checking that the detector understood it.
+FORMATS: Mapping[str, str] = {
+    "fixture": "a fixture",
+    "batch": "a Tracking API body",
+    "deliver-body": "a /_emulator/deliver body",
+    "event-delivery": "Segment's Event Delivery view (Request to Destination)",
+    "event-delivery-sent": "Segment's Event Delivery view (You Sent)",
+    "http": "raw HTTP text of the request to the destination",
+    "identify-call": "the body of POST /v1/identify (no type)",
+    "message": "one Segment message",
+    "messages": "a list of Segment messages",
+    "json-lines": "JSON lines",
+}
 _SETTINGS_KEYS = frozenset({"status", "send_welcome", "offer", "api_key"})
+_BATCH_FIELDS = frozenset({"context", "integrations", "sentAt"})
+# Keys that make an object recognisable as a Segment message even without a type.
+_MESSAGE_KEYS = frozenset({"userId", "anonymousId", "traits", "messageId", "event"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +67,9 @@ class Case:
     expect: Expectation | None = None
     # A Tracking API body given as-is keeps its batch-level context and integrations.
     tracking_body: Mapping[str, Any] | None = None
+    # A key of FORMATS; and what Segment recorded as the destination's answer, if given.
+    format: str = "fixture"
+    recorded: Mapping[str, Any] | None = None
 
 
 def parse_cases(name: str, data: bytes) -> list[Case]:
@@ -57,13 +82,29 @@ def parse_cases(name: str, data: bytes) -> list[Case]:
         raise InputError(f"{name}: not UTF-8 text (byte {exc.start})") from None
     if not text.strip():
         raise InputError(f"{name}: empty; expected a Segment message, a batch or a fixture")
+    http = read_http_text(text)
+    if http is not None:
+        return [_case(name, http, "http")]
     try:
         payload = json.loads(text)
     except RecursionError:
         raise InputError(f"{name}: JSON nests too deeply") from None
     except ValueError as exc:
-        payload = _json_lines(name, text, exc)
-    return [_case(name, payload)]
+        return [_case(name, _json_lines(name, text, exc), "json-lines")]
+    if isinstance(payload, str):
+        payload = _embedded_json(name, payload)
+    return [_case(name, payload, None)]
+
+
+def _embedded_json(name: str, text: str) -> Any:
+    """The value of a JSON string that itself holds JSON (a payload copied as a string)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise InputError(
+            f"{name}: a JSON string, not a message; expected a Segment message, a batch, "
+            "a fixture or a copy of the Event Delivery view"
+        ) from None
 
 
 def _json_lines(name: str, text: str, first_error: ValueError) -> list[Any]:
@@ -79,15 +120,57 @@ def _json_lines(name: str, text: str, first_error: ValueError) -> list[Any]:
     return items
 
 
-def _case(name: str, payload: Any) -> Case:
+def _case(name: str, payload: Any, detected: str | None) -> Case:
     if isinstance(payload, dict) and "events" in payload:
         return _fixture(name, payload)
     if isinstance(payload, dict) and "batch" in payload:
         events = _events(name, payload["batch"], "batch")
-        return Case(name=name, entry="tracking-api", events=events, tracking_body=payload)
+        return Case(
+            name=name, entry="tracking-api", events=events, tracking_body=payload, format="batch"
+        )
+    if isinstance(payload, dict) and isinstance(payload.get("messages"), list):
+        events = _events(name, payload["messages"], "messages")
+        return Case(name=name, entry="delivery", events=events, format="deliver-body")
+    view = read_delivery_view(name, payload)
+    if view is not None:
+        return Case(
+            name=name,
+            entry=view.entry,
+            events=tuple(_typed(name, m, f"{view.pane} is ") for m in view.messages),
+            tracking_body=view.tracking_body,
+            format=detected
+            or ("event-delivery" if view.entry == "delivery" else "event-delivery-sent"),
+            recorded=view.response,
+        )
     items = payload if isinstance(payload, list) else [payload]
-    events = _events(name, items, "payload")
-    return Case(name=name, entry=_guess_entry(events), events=events)
+    events = tuple(
+        _typed(name, item, _position(index, detected) if isinstance(payload, list) else "")
+        for index, item in enumerate(_events(name, items, "payload"))
+    )
+    if detected is None:
+        untyped = isinstance(payload, dict) and "type" not in payload
+        detected = "identify-call" if untyped else "messages" if len(events) > 1 else "message"
+    return Case(name=name, entry=_guess_entry(events), events=events, format=detected)
+
+
+def _position(index: int, detected: str | None) -> str:
+    return f"line {index + 1} is " if detected == "json-lines" else f"payload[{index}] is "
+
+
+def _typed(name: str, item: dict[str, Any], where: str) -> dict[str, Any]:
+    """``item`` as a message: an untyped object with traits is a ``/v1/identify`` body."""
+    if "type" in item:
+        return item
+    if "traits" in item:
+        return {"type": "identify", **item}
+    if _MESSAGE_KEYS & item.keys():
+        return item
+    keys = ", ".join(repr(key) for key in list(item)[:6]) or "none"
+    raise InputError(
+        f"{name}: {where}not a Segment message (no type; keys {keys}); expected a message, "
+        'a Tracking API body {"batch": [...]}, a fixture {"events": [...]}, JSON lines, or a '
+        "copy of the Event Delivery view"
+    )
 
 
 def _fixture(name: str, payload: Mapping[str, Any]) -> Case:
@@ -108,7 +191,21 @@ def _fixture(name: str, payload: Mapping[str, Any]) -> Case:
         source=str(payload.get("source", "")),
         settings=settings,
         expect=_expectation(name, expect, len(events)) if expect is not None else None,
+        tracking_body=_batch_fields(name, payload.get("batch_fields"), entry, events),
     )
+
+
+def _batch_fields(
+    name: str, fields: Any, entry: str, events: tuple[dict[str, Any], ...]
+) -> dict[str, Any] | None:
+    if fields is None:
+        return None
+    allowed = ", ".join(sorted(_BATCH_FIELDS))
+    if not isinstance(fields, dict) or not set(fields) <= _BATCH_FIELDS:
+        raise InputError(f"{name}: batch_fields must be an object with keys among {allowed}")
+    if entry != "tracking-api":
+        raise InputError(f"{name}: batch_fields needs entry tracking-api, not {entry}")
+    return {**fields, "batch": list(events)}
 
 
 def _events(name: str, items: Any, where: str) -> tuple[dict[str, Any], ...]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,11 @@ def test_contracts_know_nothing_of_the_rest() -> None:
         "emulator.secrets_mask",
         "emulator.secrets_mask.mask_secret",
     }
+
+
+def test_the_command_line_imports_the_server_only_when_a_command_runs() -> None:
+    probe = "import sys, emulator.cli; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert "aiohttp" not in loaded

@@ -48,7 +48,7 @@ def test_send_a_fixture_prints_every_hop_and_passes() -> None:
     for hop in ("ingest", "routing", "delivery", "receive", "mapping", "refersion", "answer"):
         assert f" {hop} " in out
     assert "outcome: created" in out
-    assert "/traits/address/postalCode → zip" in out
+    assert "traits.address.postalCode  → zip" in out
     assert "PASS" in out
     assert "\x1b[" not in out  # no colour when not a terminal
 

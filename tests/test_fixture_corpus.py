@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,10 @@ async def test_fixture(path: Path) -> None:
     assert case.source, f"{path} must say where it comes from"
     result = await run_case(case, base=fast_config())
     assert result.failures == []
+
+
+def test_every_fixture_is_in_the_documented_index() -> None:
+    index = (FIXTURES / "README.md").read_text()
+    files = {str(p.relative_to(FIXTURES)) for p in FIXTURE_FILES}
+    assert set(re.findall(r"^\| `([^`]+\.json)` \|", index, re.MULTILINE)) == files
+    assert set(re.findall(r"`([\w./-]+\.json)`", index)) <= files

@@ -4,52 +4,156 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import secrets
 import sys
 from pathlib import Path
 from typing import IO, Any
 
+from ..config import DestinationSettings, EmulatorConfig
 from ..errors import InputError
-from ..fixtures import Case, parse_cases
-from ..trace_format import Style, format_trace
+from ..fixture_writer import build_fixture, dump_json, observed_expectation
+from ..fixtures import FORMATS, Case, parse_cases
+from ..redaction import Redactor
+from ..trace_format import Style
+from .case_output import case_json, print_case
 from .options import EXIT_FAILED, EXIT_OK, add_emulator_options, config_from_args
 
-__all__ = ["HELP", "NAME", "add_arguments", "read_cases", "run"]
+__all__ = ["HELP", "NAME", "add_arguments", "case_config", "read_cases", "run"]
 
 NAME = "send"
 HELP = "push payload files through the whole pipeline"
 _MAX_INPUT_BYTES = 50 * 1024 * 1024
+_DEFAULTS = DestinationSettings()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_emulator_options(parser)
     parser.add_argument("files", nargs="+", help="payload or fixture files; - reads stdin")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument(
+        "--save-fixture",
+        metavar="PATH",
+        help="save the payload as a fixture expecting what happened (personal data redacted)",
+    )
+    parser.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="with --save-fixture: keep emails, names, addresses, phones, IPs and user ids",
+    )
 
 
 def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
-    return asyncio.run(_send(args, stdout))
+    return asyncio.run(_send(args, stdout, stderr))
 
 
-async def _send(args: argparse.Namespace, stdout: IO[str]) -> int:
-    from ..server.case_runner import run_case
-
-    cases = [case for name in args.files for case in read_cases(name)]
+def case_config(args: argparse.Namespace) -> EmulatorConfig:
+    """The base configuration of an in-process case run, from the shared options."""
     overrides: dict[str, Any] = {"port": 0, "retry_initial_backoff": 0.05}
     if args.retry_budget is None:
         # Keep an unreachable destination from holding the command for four hours.
         overrides["retry_budget"] = 5.0
-    base = config_from_args(args, **overrides)
+    return config_from_args(args, **overrides)
+
+
+async def _send(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    from ..server.case_runner import run_case
+
+    cases = [case for name in args.files for case in read_cases(name)]
+    if args.save_fixture is not None:
+        if len(cases) != 1:
+            raise InputError(f"--save-fixture takes one payload file, got {len(cases)}")
+        if Path(args.save_fixture).exists():
+            raise InputError(f"{args.save_fixture}: already exists; choose a new path")
+    elif args.no_redact:
+        raise InputError("--no-redact only applies with --save-fixture")
+    base = case_config(args)
     results = [await run_case(case, base=base) for case in cases]
     passed = all(r.passed for r in results)
     if args.json:
-        payload = {"passed": passed, "cases": [r.to_dict() for r in results]}
+        payload = {"passed": passed, "cases": [case_json(r) for r in results]}
         print(json.dumps(payload, indent=2), file=stdout)
     else:
         style = Style(color=stdout.isatty())
         for result in results:
-            _print_case(result.to_dict(), style, stdout)
+            print_case(result, style, stdout)
+    if args.save_fixture is not None:
+        saved = await _save_fixture(args, cases[0], base, results[0].events)
+        print(saved, file=stderr if args.json else stdout)
     return EXIT_OK if passed else EXIT_FAILED
+
+
+async def _save_fixture(
+    args: argparse.Namespace, case: Case, base: EmulatorConfig, observed: list[dict[str, Any]]
+) -> str:
+    """Write the fixture; return the line to print about it."""
+    from ..server.case_runner import run_case
+
+    redact = not args.no_redact
+    saved = _without_write_key(case)
+    redactor = Redactor(seed=secrets.randbits(64))
+    if redact:
+        events = tuple(redactor.message(event) for event in saved.events)
+        body = saved.tracking_body
+        if body is not None:
+            fields = redactor.batch_fields({k: v for k, v in body.items() if k != "batch"})
+            body = {**fields, "batch": list(events)}
+        saved = dataclasses.replace(saved, events=events, tracking_body=body)
+    # The expectation comes from running what is saved, so the fixture passes as written.
+    rerun = await run_case(dataclasses.replace(saved, expect=None), base=base)
+    before = [(e.get("outcome"), e.get("reason")) for e in observed]
+    after = [(e.get("outcome"), e.get("reason")) for e in rerun.events]
+    if before != after:
+        raise InputError(
+            f"redaction changed the outcome ({before} → {after}); "
+            "save with --no-redact and redact by hand"
+        )
+    settings = {
+        key: value
+        for key, value in (
+            ("status", base.destination.status),
+            ("send_welcome", base.destination.send_welcome),
+            ("offer", base.destination.offer),
+        )
+        if value != getattr(_DEFAULTS, key)
+    }
+    settings.update(case.settings)
+    batch = saved.tracking_body
+    fixture = build_fixture(
+        description=case.description
+        or f"Reproduced with refersion-emulator send from {FORMATS.get(case.format, case.format)}",
+        source=case.source
+        or (
+            "customer payload; personal data redacted by send --save-fixture"
+            if redact
+            else "customer payload (not redacted)"
+        ),
+        entry=case.entry,
+        settings=settings,
+        batch_fields={k: v for k, v in batch.items() if k != "batch"} if batch else None,
+        events=saved.events,
+        expect=observed_expectation(rerun.events, rerun.affiliates),
+    )
+    path = Path(args.save_fixture)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_json(fixture) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror})") from None
+    if not redact:
+        return f"saved fixture {path} (personal data kept: --no-redact)"
+    return f"saved fixture {path} ({redactor.replaced} personal values replaced by fakes)"
+
+
+def _without_write_key(case: Case) -> Case:
+    """A fixture never stores a write key: it is a credential, and replay does not need it."""
+    events = tuple({k: v for k, v in e.items() if k != "writeKey"} for e in case.events)
+    body = case.tracking_body
+    if body is not None:
+        body = {k: v for k, v in body.items() if k in ("context", "integrations", "sentAt")}
+        body["batch"] = list(events)
+    return dataclasses.replace(case, events=events, tracking_body=body)
 
 
 def read_cases(name: str) -> list[Case]:
@@ -70,18 +174,3 @@ def read_cases(name: str) -> list[Case]:
     if len(data) > _MAX_INPUT_BYTES:
         raise InputError(f"{label}: larger than {_MAX_INPUT_BYTES // 2**20} MB")
     return parse_cases(label, data)
-
-
-def _print_case(result: dict[str, Any], style: Style, out: IO[str]) -> None:
-    title = result["file"] + (f" — {result['description']}" if result["description"] else "")
-    print(style.bold(title), file=out)
-    for index, event in enumerate(result["events"], start=1):
-        for line in format_trace(event, index=index, style=style):
-            print(line, file=out)
-    if result["affiliates"]:
-        print(f"  affiliates in the fake Refersion account: {len(result['affiliates'])}", file=out)
-    verdict = style.good("PASS") if result["passed"] else style.bad("FAIL")
-    print(f"{verdict} {result['file']}", file=out)
-    for failure in result["failures"]:
-        print(style.bad(f"  - {failure}"), file=out)
-    print(file=out)

@@ -35,6 +35,8 @@ class CaseResult:
             "file": self.case.name,
             "description": self.case.description,
             "entry": self.case.entry,
+            "format": self.case.format,
+            "recorded": self.case.recorded,
             "passed": self.passed,
             "failures": self.failures,
             "events": self.events,
@@ -49,7 +51,11 @@ def config_for(case: Case, base: EmulatorConfig) -> EmulatorConfig:
     destination = (
         dataclasses.replace(base.destination, **settings) if settings else base.destination
     )
-    return dataclasses.replace(base, port=0, api_key=api_key, destination=destination)
+    # One delivery worker: events reach Refersion in file order, so affiliates are created in
+    # the same order on every run and a fixture's expectations stay stable.
+    return dataclasses.replace(
+        base, port=0, api_key=api_key, destination=destination, delivery_workers=1
+    )
 
 
 async def run_case(

@@ -1,0 +1,85 @@
+"""One-line fixes for every warning code and outcome reason, for the person reading a trace.
+
+Rejections of the mapping carry their own fix (it names the field); warnings, Segment-side
+drops and Refersion's answers are looked up here by code. Pure data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+__all__ = ["REASON_FIXES", "WARNING_FIXES", "fix_for_reason"]
+
+WARNING_FIXES: Mapping[str, str] = MappingProxyType(
+    {
+        "mixed_trait_case": (
+            "use one convention: firstName/lastName/postalCode or first_name/last_name/postal_code"
+        ),
+        "conflicting_traits": "send one spelling of the trait, not camelCase and snake_case "
+        "with different values",
+        "address_not_object": (
+            "send traits.address as an object: {street, city, state, postalCode, country}"
+        ),
+        "address_field_invalid": "send each address field as a string",
+        "unknown_country": "send a two-letter country code such as US, GB or DE",
+        "unsupported_country": (
+            "Refersion does not take this country: leave address.country out, or use one of "
+            "its 90 codes"
+        ),
+        "email_from_top_level": "put the email in traits.email",
+        "top_level_email_ignored": "drop the top-level email, or make it equal traits.email",
+        "value_coerced": 'send the value as a string ("94103", not 94103)',
+        "company_not_string": 'send traits.company as a string or as {"name": "…"}',
+        "phone_not_string": "send traits.phone as a string",
+        "value_ignored": (
+            "send userId/anonymousId as non-empty strings, and a delete's email as a valid address"
+        ),
+    }
+)
+
+# Reasons a trace ends without an affiliate that are not mapping rejections (those carry
+# their own fix): Segment-side drops, the API key, and Refersion's answers.
+REASON_FIXES: Mapping[str, str] = MappingProxyType(
+    {
+        # Tracking API ingest (Segment's reason codes, then the emulator's own).
+        "no_user_anon_id": "add userId (or anonymousId)",
+        "id_not_string": "send userId and anonymousId as non-empty strings",
+        "traits_not_object": "send traits as a JSON object",
+        "event_not_defined": "give the track call an event name",
+        "properties_not_object": "send properties as a JSON object",
+        "name_not_string": "send the page or screen name as a string",
+        "empty_batch": "put at least one message in batch",
+        "message_not_object": "make every batch item a JSON object",
+        "type_not_valid": 'set type to "identify" (Refersion takes identify and delete)',
+        "message_id_invalid": "send messageId as a string of at most 100 characters",
+        "context_not_object": "send context as a JSON object",
+        "integrations_not_object": "send integrations as a JSON object",
+        "timestamp_invalid": "send timestamp and sentAt as ISO 8601 dates",
+        "invalid_write_key": "send the write key the emulator was started with (--write-key)",
+        # Routing and dedupe.
+        "unsupported_type": "Refersion takes only identify and delete; send an identify call",
+        "integrations_disabled": "remove integrations.Refersion: false (or set it to true)",
+        "all_disabled": 'add "Refersion": true to integrations, or drop "All": false',
+        "duplicate_message_id": "give every event its own messageId (Segment drops repeats)",
+        # The destination's API key and Refersion's answers.
+        "invalid_api_key": "set the destination API key as publickey.secretkey",
+        "refersion_401": "check the Refersion public and secret key in the destination API key",
+        "refersion_400": "see Refersion's error above: a required field is missing",
+        "refersion_404": "see Refersion's error above",
+        "refersion_422": "see Refersion's errors above: a value breaks one of its rules",
+        "refersion_429": "nothing: Refersion is rate limiting and Segment retries",
+        "refersion_unavailable": "nothing: Refersion is unreachable and Segment retries",
+    }
+)
+
+_RETRIED_PREFIX = "refersion_5"
+
+
+def fix_for_reason(reason: str | None) -> str | None:
+    """The fix for an outcome ``reason``; ``None`` when there is nothing to fix."""
+    if reason is None:
+        return None
+    if reason.startswith(_RETRIED_PREFIX):
+        return "nothing: Refersion answered a server error and Segment retries"
+    return REASON_FIXES.get(reason)
