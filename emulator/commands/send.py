@@ -12,7 +12,13 @@ from typing import IO, Any
 from ..errors import InputError
 from ..fixtures import Case, parse_cases
 from ..trace_format import Style, format_trace
-from .options import EXIT_FAILED, EXIT_OK, add_emulator_options, config_from_args
+from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_emulator_options,
+    config_from_args,
+    mapping_from_args,
+)
 
 __all__ = ["HELP", "NAME", "add_arguments", "read_cases", "run"]
 
@@ -35,12 +41,13 @@ async def _send(args: argparse.Namespace, stdout: IO[str]) -> int:
     from ..server.case_runner import run_case
 
     cases = [case for name in args.files for case in read_cases(name)]
+    mapping = mapping_from_args(args)
     overrides: dict[str, Any] = {"port": 0, "retry_initial_backoff": 0.05}
     if args.retry_budget is None:
         # Keep an unreachable destination from holding the command for four hours.
         overrides["retry_budget"] = 5.0
     base = config_from_args(args, **overrides)
-    results = [await run_case(case, base=base) for case in cases]
+    results = [await run_case(case, base=base, mapping=mapping) for case in cases]
     passed = all(r.passed for r in results)
     if args.json:
         payload = {"passed": passed, "cases": [r.to_dict() for r in results]}
