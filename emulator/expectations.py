@@ -7,6 +7,7 @@ hand them here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,8 @@ REJECTED_OUTCOMES = frozenset(
 _UNFINISHED = frozenset({"pending", "retrying"})
 _SHOWN_EVENTS = 20
 _KNOWN_REASONS = frozenset({*REJECTION_REASONS, *INGEST_REASONS, "invalid_api_key"})
+# Refersion's refusals carry its status (refersion_422); other destinations' Segment's label.
+_KNOWN_REASON_SHAPES = re.compile(r"refersion_\d{3}|discarded\.\w+")
 
 
 def affiliate_differences(affiliate: Mapping[str, Any], expected: Mapping[str, Any]) -> list[str]:
@@ -60,9 +63,9 @@ def is_rejection(
 
 def unknown_reason_hint(reason: str) -> str:
     """A hint when ``reason`` is no code the built-in mapping or Segment's ingest uses."""
-    if reason in _KNOWN_REASONS:
+    if reason in _KNOWN_REASONS or _KNOWN_REASON_SHAPES.fullmatch(reason):
         return ""
-    known = ", ".join(sorted(_KNOWN_REASONS))
+    known = ", ".join([*sorted(_KNOWN_REASONS), "refersion_<status>", "discarded.<status>"])
     return f"\n({reason!r} is not a reason the built-in mapping or Segment uses; known: {known})"
 
 

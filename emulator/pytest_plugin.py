@@ -126,7 +126,7 @@ def _marker_settings(node: pytest.Item) -> dict[str, Any]:
     for mark in reversed(list(node.iter_markers(MARKER))):
         if mark.args:
             pytest.fail(
-                f"@pytest.mark.{MARKER} takes keyword arguments only, got {mark.args!r}",
+                f"@pytest.mark.{MARKER}: takes keyword arguments only, got {mark.args!r}",
                 pytrace=False,
             )
         unknown = sorted(set(mark.kwargs) - set(_SETTINGS))

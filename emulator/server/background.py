@@ -196,11 +196,13 @@ class BackgroundEmulator:
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until no event is queued or awaiting a retry; ``TimeoutError`` says which are."""
-        self._submit(lambda emu: self._flush(emu, timeout)).result()
+        __tracebackhide__ = True
+        self._wait(lambda emu: self._flush(emu, timeout))
 
     async def flush_async(self, timeout: float = 10.0) -> None:
         """:meth:`flush` for async tests: waits without blocking the caller's event loop."""
-        await asyncio.wrap_future(self._submit(lambda emu: self._flush(emu, timeout)))
+        __tracebackhide__ = True
+        await self._wait_async(lambda emu: self._flush(emu, timeout))
 
     # -- fault rules (through the control API) -------------------------------------------
 
@@ -241,17 +243,19 @@ class BackgroundEmulator:
 
     def wait_for_affiliate(self, email: str, *, timeout: float = 5.0) -> dict[str, Any]:
         """Wait until the fake account has an affiliate with ``email``; return it."""
-        return self._submit(lambda emu: self._wait_affiliate(emu, email, timeout)).result()
+        __tracebackhide__ = True
+        return self._wait(lambda emu: self._wait_affiliate(emu, email, timeout))
 
     async def wait_for_affiliate_async(self, email: str, *, timeout: float = 5.0) -> dict[str, Any]:
         """:meth:`wait_for_affiliate` for async tests: does not block the caller's loop."""
-        future = self._submit(lambda emu: self._wait_affiliate(emu, email, timeout))
-        return await asyncio.wrap_future(future)
+        __tracebackhide__ = True
+        return await self._wait_async(lambda emu: self._wait_affiliate(emu, email, timeout))
 
     def assert_affiliate(
         self, email: str, *, timeout: float = 5.0, **expected: Any
     ) -> dict[str, Any]:
         """Wait for the affiliate with ``email`` and check its stored fields; return it."""
+        __tracebackhide__ = True
         affiliate = self.wait_for_affiliate(email, timeout=timeout)
         differences = affiliate_differences(affiliate, expected)
         if differences:
@@ -279,10 +283,8 @@ class BackgroundEmulator:
         the event's trace.
         """
 
-        future = self._submit(
-            lambda emu: self._wait_rejection(emu, reason, email, user_id, timeout)
-        )
-        return future.result()
+        __tracebackhide__ = True
+        return self._wait(lambda emu: self._wait_rejection(emu, reason, email, user_id, timeout))
 
     def assert_no_unexpected_calls(
         self, *, allowed_violations: Collection[str] = (), timeout: float = 5.0
@@ -292,6 +294,7 @@ class BackgroundEmulator:
         Waits up to ``timeout`` for queued events first. ``allowed_violations`` names
         contracts (e.g. ``"refersion/affiliate-new.request"``) a test breaks on purpose.
         """
+        __tracebackhide__ = True
         # Unfinished events are listed below with everything else.
         with contextlib.suppress(TimeoutError):
             self.flush(timeout)
@@ -361,6 +364,21 @@ class BackgroundEmulator:
             return fn(emu)
 
         return self._submit(run).result()
+
+    def _wait(self, fn: Callable[[Emulator], Coroutine[Any, Any, T]]) -> T:
+        __tracebackhide__ = True
+        try:
+            return self._submit(fn).result()
+        except (AssertionError, TimeoutError) as exc:
+            # Raised afresh so the failure points at the caller's line, not the emulator's thread.
+            raise type(exc)(str(exc)) from None
+
+    async def _wait_async(self, fn: Callable[[Emulator], Coroutine[Any, Any, T]]) -> T:
+        __tracebackhide__ = True
+        try:
+            return await asyncio.wrap_future(self._submit(fn))
+        except (AssertionError, TimeoutError) as exc:
+            raise type(exc)(str(exc)) from None
 
     def _submit(
         self, fn: Callable[[Emulator], Coroutine[Any, Any, T]]
