@@ -256,3 +256,27 @@ def test_keys(refersion_emulator):
 def test_the_marker_is_registered(users_project: pytest.Pytester) -> None:
     result = users_project.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.refersion_emulator(status=, send_welcome=*"])
+
+
+def test_the_ini_option_sets_the_sessions_mapping(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+        "refersion_emulator_mapping = team_mapping:nobody\n"
+    )
+    pytester.makepyfile(
+        team_mapping="""
+from emulator import Rejection
+
+
+def nobody(message, *, settings):
+    return Rejection("closed", "We take no affiliates today.", "come back tomorrow", None)
+""",
+        test_closed="""
+def test_closed(refersion_emulator):
+    refersion_emulator.control("POST", "/_emulator/deliver", {
+        "type": "identify", "userId": "u1", "traits": {"email": "a@example.com"}})
+    event = refersion_emulator.assert_rejected("closed")
+    assert event["outcome"] == "rejected"
+""",
+    )
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -282,7 +282,6 @@ class BackgroundEmulator:
         Refused means an outcome in :data:`~emulator.expectations.REJECTED_OUTCOMES`; returns
         the event's trace.
         """
-
         __tracebackhide__ = True
         return self._wait(lambda emu: self._wait_rejection(emu, reason, email, user_id, timeout))
 
@@ -336,9 +335,8 @@ class BackgroundEmulator:
         deadline = time.monotonic() + timeout
         while True:
             for trace in emu.runtime.journal:
-                event = trace.to_dict()
-                if is_rejection(event, reason=reason, email=email, user_id=user_id):
-                    return event
+                if is_rejection(trace.summary_dict(), reason=reason, email=email, user_id=user_id):
+                    return trace.to_dict()
             if time.monotonic() >= deadline:
                 whose = "".join(
                     f" {name}={value!r}"
