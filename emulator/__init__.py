@@ -10,8 +10,7 @@ The public API::
     MappingSettings, Operation, Rejection                       what a mapping takes and gives
     EmulatorError                                               the root of its exceptions
 
-The server classes load aiohttp, so they are imported on first use: ``import emulator`` stays
-light for code that only needs the mapping.
+Each name is imported on first use, so ``import emulator`` costs next to nothing.
 """
 
 from __future__ import annotations
@@ -19,12 +18,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .config import DestinationSettings, EmulatorConfig, RefersionCredentials
-from .errors import EmulatorError
-from .mapping import Mapping, MappingSettings, Operation, Rejection, map_message
-from .mapping_loader import load_mapping
-
 if TYPE_CHECKING:
+    from .config import DestinationSettings, EmulatorConfig, RefersionCredentials
+    from .errors import EmulatorError
+    from .mapping import Mapping, MappingSettings, Operation, Rejection, map_message
+    from .mapping_loader import load_mapping
     from .server.background import BackgroundEmulator
     from .server.emulator import Emulator
 
@@ -45,14 +43,33 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-_SERVER_CLASSES = {
+# Where each public name lives. They load on first use: the server pulls in aiohttp and the
+# mapping pulls in pycountry, and the pytest plugin (loaded by every pytest run in an
+# environment that has this package) should cost nothing until a test asks for the fixture.
+_HOMES = {
     "BackgroundEmulator": "emulator.server.background",
+    "DestinationSettings": "emulator.config",
     "Emulator": "emulator.server.emulator",
+    "EmulatorConfig": "emulator.config",
+    "EmulatorError": "emulator.errors",
+    "Mapping": "emulator.mapping",
+    "MappingSettings": "emulator.mapping",
+    "Operation": "emulator.mapping",
+    "RefersionCredentials": "emulator.config",
+    "Rejection": "emulator.mapping",
+    "load_mapping": "emulator.mapping_loader",
+    "map_message": "emulator.mapping",
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _SERVER_CLASSES.get(name)
-    if module is None:
+    home = _HOMES.get(name)
+    if home is None:
         raise AttributeError(f"module 'emulator' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

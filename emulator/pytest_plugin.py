@@ -3,7 +3,7 @@
 An edge like the CLI: one :class:`~emulator.server.background.BackgroundEmulator` per session,
 reset before every test, so sync and async tests alike get a running emulator with fresh
 state. The server is imported when a test first asks for it, so having the package installed
-costs unrelated test suites nothing.
+costs unrelated test suites next to nothing.
 
     @pytest.mark.refersion_emulator(status="ACTIVE")
     def test_signup(refersion_emulator):
@@ -22,10 +22,9 @@ import pytest
 
 from .config import EmulatorConfig
 from .errors import EmulatorError
-from .mapping import Mapping
-from .mapping_loader import load_mapping
 
 if TYPE_CHECKING:
+    from .mapping import Mapping
     from .server.background import BackgroundEmulator
 
 __all__ = [
@@ -45,7 +44,7 @@ _MARKER_HELP = (
 _DESTINATION_SETTINGS = ("offer", "send_welcome", "status")
 _SETTINGS = (*_DESTINATION_SETTINGS, "api_key", "mapping")
 _MAPPING_OPTION = "--refersion-emulator-mapping"
-_MAPPING_KEY = pytest.StashKey[Mapping | None]()
+_MAPPING_KEY: pytest.StashKey[Mapping | None] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,6 +65,8 @@ def pytest_configure(config: pytest.Config) -> None:
     spec = config.getoption(_MAPPING_OPTION) or config.getini("refersion_emulator_mapping")
     mapping = None
     if spec:
+        from .mapping_loader import load_mapping
+
         try:
             mapping = load_mapping(str(spec), search_path=str(config.rootpath))
         except EmulatorError as exc:
@@ -111,6 +112,8 @@ def refersion_emulator(
         )
         mapping = settings.get("mapping")
         if isinstance(mapping, str):
+            from .mapping_loader import load_mapping
+
             mapping = load_mapping(mapping, search_path=str(request.config.rootpath))
     except EmulatorError as exc:
         pytest.fail(f"@pytest.mark.{MARKER}: {exc}", pytrace=False)

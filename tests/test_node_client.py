@@ -20,15 +20,20 @@ CLIENT = ROOT / "clients" / "node"
 INSTALLED = CLIENT / "node_modules" / "@segment" / "analytics-node" / "package.json"
 
 
-def send_with_node(emu: BackgroundEmulator, calls: list[dict[str, Any]]) -> dict[str, Any]:
-    """Run the calls through analytics-node; return what the client saw."""
+def node_client() -> str:
+    """The node executable, once the client is installed; a clear failure otherwise."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not on PATH; the analytics-node test needs Node.js 20 or newer")
     if not INSTALLED.exists():
         pytest.fail("analytics-node is not installed: run `make node-client`")
+    return node
+
+
+def send_with_node(emu: BackgroundEmulator, calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """Run the calls through analytics-node; return what the client saw."""
     done = subprocess.run(
-        [node, "send.mjs", emu.segment_host, "node-write-key"],
+        [node_client(), "send.mjs", emu.segment_host, "node-write-key"],
         cwd=CLIENT,
         input=json.dumps(calls),
         capture_output=True,
@@ -43,6 +48,7 @@ def send_with_node(emu: BackgroundEmulator, calls: list[dict[str, Any]]) -> dict
 
 
 def test_this_is_the_pinned_release() -> None:
+    node_client()
     assert json.loads(INSTALLED.read_text())["version"] == "3.1.0"
 
 
