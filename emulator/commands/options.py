@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import DestinationSettings, EmulatorConfig, RefersionCredentials
-from ..mapping import Mapping
-from ..mapping_loader import load_mapping
+
+if TYPE_CHECKING:
+    from ..mapping import Mapping
 
 __all__ = [
     "EXIT_FAILED",
@@ -71,4 +72,6 @@ def mapping_from_args(args: argparse.Namespace) -> Mapping | None:
     """The ``--mapping`` callable (imported relative to the current directory), else ``None``."""
     if args.mapping is None:
         return None
+    from ..mapping_loader import load_mapping
+
     return load_mapping(args.mapping, search_path=os.getcwd())

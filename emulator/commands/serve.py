@@ -6,13 +6,15 @@ import argparse
 import asyncio
 import ipaddress
 import signal
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
 from ..errors import InputError
-from ..mapping import Mapping
 from ..secrets_mask import mask_secret
 from .options import EXIT_OK, add_emulator_options, config_from_args, mapping_from_args
+
+if TYPE_CHECKING:
+    from ..mapping import Mapping
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
