@@ -1,3 +1,75 @@
-"""segment-refersion-emulator: a local testing and contract emulator for Segment → Refersion."""
+"""segment-refersion-emulator: a local testing and contract emulator for Segment → Refersion.
+
+The public API::
+
+    async with Emulator(config) as emu: ...        # in an event loop you own
+    with BackgroundEmulator(config) as emu: ...    # anywhere else: serves from a thread
+
+    EmulatorConfig, DestinationSettings, RefersionCredentials   what to start it with
+    Mapping, map_message, load_mapping                          the pluggable mapping
+    MappingSettings, Operation, Rejection                       what a mapping takes and gives
+    EmulatorError                                               the root of its exceptions
+
+Each name is imported on first use, so ``import emulator`` costs next to nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import DestinationSettings, EmulatorConfig, RefersionCredentials
+    from .errors import EmulatorError
+    from .mapping import Mapping, MappingSettings, Operation, Rejection, map_message
+    from .mapping_loader import load_mapping
+    from .server.background import BackgroundEmulator
+    from .server.emulator import Emulator
+
+__all__ = [
+    "BackgroundEmulator",
+    "DestinationSettings",
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorError",
+    "Mapping",
+    "MappingSettings",
+    "Operation",
+    "RefersionCredentials",
+    "Rejection",
+    "load_mapping",
+    "map_message",
+]
 
 __version__ = "0.1.0"
+
+# Where each public name lives. They load on first use: the server pulls in aiohttp and the
+# mapping pulls in pycountry, and the pytest plugin (loaded by every pytest run in an
+# environment that has this package) should cost nothing until a test asks for the fixture.
+_HOMES = {
+    "BackgroundEmulator": "emulator.server.background",
+    "DestinationSettings": "emulator.config",
+    "Emulator": "emulator.server.emulator",
+    "EmulatorConfig": "emulator.config",
+    "EmulatorError": "emulator.errors",
+    "Mapping": "emulator.mapping",
+    "MappingSettings": "emulator.mapping",
+    "Operation": "emulator.mapping",
+    "RefersionCredentials": "emulator.config",
+    "Rejection": "emulator.mapping",
+    "load_mapping": "emulator.mapping_loader",
+    "map_message": "emulator.mapping",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'emulator' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -15,6 +15,9 @@ from hypothesis import HealthCheck, settings
 from emulator.config import EmulatorConfig
 from emulator.server.emulator import Emulator
 
+# pytester runs users' pytest sessions in-process (the plugin's own tests).
+pytest_plugins = ["pytester"]
+
 # "ci" keeps the suite within minutes on two cores; "thorough" is for hunting on demand.
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=100, deadline=None)

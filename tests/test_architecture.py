@@ -19,7 +19,7 @@ def imported_modules(path: Path) -> set[str]:
     module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in _runtime_nodes(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -33,11 +33,30 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
+_TYPE_CHECKING = {"TYPE_CHECKING", "typing.TYPE_CHECKING"}
+# The edges: they may import the server (the pytest plugin does so lazily, when used).
+_EDGES = {"cli.py", "pytest_plugin.py"}
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node except those under ``if TYPE_CHECKING:``, which are never imported at run time."""
+    nodes: list[ast.AST] = []
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        if isinstance(node, ast.If) and ast.unparse(node.test) in _TYPE_CHECKING:
+            pending.extend(node.orelse)
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
 def core_files() -> list[Path]:
     return [
         p
         for p in PACKAGE.rglob("*.py")
-        if not {"server", "commands"} & set(p.relative_to(PACKAGE).parts) and p.name != "cli.py"
+        if not {"server", "commands"} & set(p.relative_to(PACKAGE).parts) and p.name not in _EDGES
     ]
 
 

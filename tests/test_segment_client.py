@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import aiohttp
 import pytest
 from segment.analytics import Client
+from segment.analytics.request import APIError
 
+from emulator.server.background import BackgroundEmulator
 from emulator.server.emulator import Emulator
 
 DOC_TRAITS = {
@@ -39,8 +42,9 @@ def client_for(emu: Emulator, errors: list[Any], **options: Any) -> Client:
 
 @pytest.mark.parametrize("gzip", [False, True])
 async def test_identify_then_delete_with_the_real_client(
-    emulator: Emulator, http: aiohttp.ClientSession, gzip: bool
+    emulator: Emulator, http: aiohttp.ClientSession, gzip: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="segment")
     errors: list[Any] = []
     client = client_for(emulator, errors, gzip=gzip)
     # The client blocks on HTTP; run it off the loop that serves the emulator.
@@ -49,6 +53,7 @@ async def test_identify_then_delete_with_the_real_client(
     await asyncio.to_thread(client.track, "97980cfea0067", "Order Completed", {"total": 3})
     await asyncio.to_thread(client.flush)
     assert errors == []
+    assert caplog.records == []  # the client logged no warning or error
     assert await emulator.runtime.pipeline.wait_idle(5)
 
     [affiliate] = [a.to_public_dict() for a in emulator.runtime.store.all()]
@@ -68,3 +73,27 @@ async def test_identify_then_delete_with_the_real_client(
         body = await resp.json()
     assert body["events"][0]["outcome"] == "deleted"
     assert emulator.runtime.store.count() == 0
+
+
+def test_the_threaded_client_reports_a_refused_request_as_api_error(
+    refersion_emulator: BackgroundEmulator,
+) -> None:
+    """An unset write key (``""`` from a missing environment variable) is refused with 400.
+
+    The client parses ``{"code", "message"}`` into ``APIError`` and hands it to ``on_error``;
+    4xx is fatal to its retry loop, so the request is made once.
+    """
+    errors: list[Any] = []
+    client = Client(
+        "",
+        host=refersion_emulator.segment_host,
+        on_error=lambda exc, _batch: errors.append(exc),
+    )
+    client.identify("97980cfea0067", DOC_TRAITS)
+    client.shutdown()
+
+    [error] = errors
+    assert isinstance(error, APIError)
+    assert (error.status, error.code) == (400, "missing_write_key")
+    assert "writeKey" in error.message
+    assert refersion_emulator.events() == []  # the whole request was refused

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 from ..config import DestinationSettings, EmulatorConfig, RefersionCredentials
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "add_emulator_options", "config_from_args"]
+if TYPE_CHECKING:
+    from ..mapping import Mapping
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "add_emulator_options",
+    "config_from_args",
+    "mapping_from_args",
+]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -25,6 +36,11 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="seed for affiliate codes and retry jitter")
     parser.add_argument(
         "--retry-budget", type=float, help="seconds Segment keeps retrying (default 4 hours)"
+    )
+    parser.add_argument(
+        "--mapping",
+        metavar="MODULE:CALLABLE",
+        help="run your own mapping (fn(message, *, settings) -> Operation | Rejection)",
     )
 
 
@@ -50,3 +66,12 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConf
         seed=args.seed,
         **{**extra, **overrides},
     )
+
+
+def mapping_from_args(args: argparse.Namespace) -> Mapping | None:
+    """The ``--mapping`` callable (imported relative to the current directory), else ``None``."""
+    if args.mapping is None:
+        return None
+    from ..mapping_loader import load_mapping
+
+    return load_mapping(args.mapping, search_path=os.getcwd())

@@ -17,7 +17,7 @@ from ..fixtures import Case
 from ..junit import JUnitCase, junit_xml
 from ..trace_format import Style
 from .case_output import case_json
-from .options import EXIT_FAILED, EXIT_OK, add_emulator_options
+from .options import EXIT_FAILED, EXIT_OK, add_emulator_options, mapping_from_args
 from .send import case_config, read_cases
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
@@ -63,11 +63,12 @@ async def _replay(args: argparse.Namespace, stdout: IO[str]) -> int:
 
     fixtures = [(label, path, _fixture_case(path)) for label, path in _fixture_files(args.paths)]
     base = case_config(args)
+    mapping = mapping_from_args(args)
     style = Style(color=stdout.isatty())
     rows: list[_Row] = []
     for label, path, case in fixtures:
         started = time.perf_counter()
-        result = await run_case(case, base=base)
+        result = await run_case(case, base=base, mapping=mapping)
         seconds = time.perf_counter() - started
         status = "PASS" if result.passed else "FAIL"
         stale = not result.passed or case.expect is None

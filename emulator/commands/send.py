@@ -18,7 +18,13 @@ from ..fixtures import FORMATS, Case, parse_cases
 from ..redaction import Redactor
 from ..trace_format import Style
 from .case_output import case_json, print_case
-from .options import EXIT_FAILED, EXIT_OK, add_emulator_options, config_from_args
+from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_emulator_options,
+    config_from_args,
+    mapping_from_args,
+)
 
 __all__ = ["HELP", "NAME", "add_arguments", "case_config", "read_cases", "run"]
 
@@ -69,7 +75,8 @@ async def _send(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> i
     elif args.no_redact:
         raise InputError("--no-redact only applies with --save-fixture")
     base = case_config(args)
-    results = [await run_case(case, base=base) for case in cases]
+    mapping = mapping_from_args(args)
+    results = [await run_case(case, base=base, mapping=mapping) for case in cases]
     passed = all(r.passed for r in results)
     if args.json:
         payload = {"passed": passed, "cases": [case_json(r) for r in results]}
@@ -101,7 +108,9 @@ async def _save_fixture(
             body = {**fields, "batch": list(events)}
         saved = dataclasses.replace(saved, events=events, tracking_body=body)
     # The expectation comes from running what is saved, so the fixture passes as written.
-    rerun = await run_case(dataclasses.replace(saved, expect=None), base=base)
+    rerun = await run_case(
+        dataclasses.replace(saved, expect=None), base=base, mapping=mapping_from_args(args)
+    )
     before = [(e.get("outcome"), e.get("reason")) for e in observed]
     after = [(e.get("outcome"), e.get("reason")) for e in rerun.events]
     if before != after:

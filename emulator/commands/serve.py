@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import ipaddress
 import signal
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
 from ..errors import InputError
 from ..secrets_mask import mask_secret
-from .options import EXIT_OK, add_emulator_options, config_from_args
+from .options import EXIT_OK, add_emulator_options, config_from_args, mapping_from_args
+
+if TYPE_CHECKING:
+    from ..mapping import Mapping
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
@@ -37,13 +40,13 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
             "emulator to other machines"
         )
     config = config_from_args(args, host=args.host, port=args.port)
-    return asyncio.run(_serve_async(config, stdout))
+    return asyncio.run(_serve_async(config, mapping_from_args(args), stdout))
 
 
-async def _serve_async(config: EmulatorConfig, stdout: IO[str]) -> int:
+async def _serve_async(config: EmulatorConfig, mapping: Mapping | None, stdout: IO[str]) -> int:
     from ..server.emulator import Emulator
 
-    emulator = Emulator(config)
+    emulator = Emulator(config, mapping=mapping)
     try:
         await emulator.start()
     except OSError as exc:

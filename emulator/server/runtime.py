@@ -141,3 +141,12 @@ class Runtime:
         self.engage.clear()
         self.regulations.clear()
         self.suppressions.clear()
+
+    def reconfigure(self, config: EmulatorConfig, *, mapping: MappingFn | None = None) -> None:
+        """Take new destination settings, API key and mapping while running (per-test settings).
+
+        Only what is read per event changes: addresses, credentials and workers stay as started.
+        """
+        self.config = config
+        self.mapping = mapping or map_message
+        self.mapping_settings = MappingSettings.from_destination(config.destination)
