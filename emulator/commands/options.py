@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..config import DestinationSettings, EmulatorConfig, RefersionCredentials
+from ..fault_specs import parse_fault_spec
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "add_emulator_options", "config_from_args"]
 
@@ -26,6 +27,12 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--retry-budget", type=float, help="seconds Segment keeps retrying (default 4 hours)"
     )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        metavar="SPEC",
+        help="inject a fault, e.g. refersion:affiliate/new=503@0.3 (repeatable; see README)",
+    )
 
 
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConfig:
@@ -38,6 +45,8 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConf
     extra: dict[str, Any] = {}
     if args.retry_budget is not None:
         extra["retry_budget"] = args.retry_budget
+    if args.fault:
+        extra["faults"] = tuple(parse_fault_spec(spec) for spec in args.fault)
     return EmulatorConfig(
         credentials=credentials,
         api_key=args.api_key,

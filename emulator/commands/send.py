@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from ..errors import InputError
 from ..fixtures import Case, parse_cases
+from ..reconcile import reconcile_events
 from ..trace_format import Style, format_trace
 from .options import EXIT_FAILED, EXIT_OK, add_emulator_options, config_from_args
 
@@ -42,13 +43,19 @@ async def _send(args: argparse.Namespace, stdout: IO[str]) -> int:
     base = config_from_args(args, **overrides)
     results = [await run_case(case, base=base) for case in cases]
     passed = all(r.passed for r in results)
+    reconciliation = reconcile_events(event for r in results for event in r.events)
     if args.json:
-        payload = {"passed": passed, "cases": [r.to_dict() for r in results]}
+        payload = {
+            "passed": passed,
+            "cases": [r.to_dict() for r in results],
+            "reconciliation": reconciliation.to_dict(),
+        }
         print(json.dumps(payload, indent=2), file=stdout)
     else:
         style = Style(color=stdout.isatty())
         for result in results:
             _print_case(result.to_dict(), style, stdout)
+        print(f"reconciliation: {reconciliation.equation()}", file=stdout)
     return EXIT_OK if passed else EXIT_FAILED
 
 

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import ipaddress
 import signal
-from typing import IO
+from typing import IO, Any
 
 from ..config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
 from ..errors import InputError
@@ -28,6 +28,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow --host to be an address other than loopback",
     )
+    parser.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="keep the journal and the fake Refersion account in this SQLite file, across "
+        "restarts (default: in memory)",
+    )
+    parser.add_argument(
+        "--journal-cap",
+        type=int,
+        metavar="N",
+        help="traces kept in memory; older finished ones are dropped (default 10000)",
+    )
 
 
 def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
@@ -36,7 +48,10 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
             f"--host {args.host} is not a loopback address; add --allow-remote to expose the "
             "emulator to other machines"
         )
-    config = config_from_args(args, host=args.host, port=args.port)
+    durability: dict[str, Any] = {"journal_path": args.journal}
+    if args.journal_cap is not None:
+        durability["journal_cap"] = args.journal_cap
+    config = config_from_args(args, host=args.host, port=args.port, **durability)
     return asyncio.run(_serve_async(config, stdout))
 
 
@@ -66,6 +81,9 @@ def _banner(url: str, config: EmulatorConfig) -> str:
     api_key = config.effective_api_key
     public, _, secret = api_key.partition(".")
     shown_key = f"{public}.{mask_secret(secret)}"
+    durable = ""
+    if config.journal_path is not None:
+        durable = f"\n  journal file           {config.journal_path}   (kept across restarts)"
     return f"""refersion-emulator listening on {url}
 
   Segment Tracking API   {url}/v1/batch   (host for Segment clients: {url})
@@ -73,6 +91,7 @@ def _banner(url: str, config: EmulatorConfig) -> str:
   fake Refersion API v2  {url}/refersion/v2
   journal                {url}/_emulator/events
   affiliates             {url}/_emulator/affiliates
+  faults, report         {url}/_emulator/faults, {url}/_emulator/report{durable}
 
 Try it:
 

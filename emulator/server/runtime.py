@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..config import EmulatorConfig
 from ..contracts import ContractSet, default_contracts
+from ..faults import FaultInjector
 from ..journal import Journal, Trace
+from ..journal_store import JournalStore
 from ..mapping import Mapping as MappingFn
 from ..mapping import MappingSettings, map_message
 from ..refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
 from ..segment.delivery import RetryPolicy
 from ..segment.routing import FILTER_REASONS, Deduplicator, route
+from .durability import DurableJournal
 from .pipeline import DeliveryPipeline
 
 __all__ = ["Runtime"]
@@ -35,7 +39,10 @@ class Runtime:
         self.rng = random.Random(config.seed)
         self.contracts = contracts or default_contracts()
         self.journal = Journal(cap=config.journal_cap)
-        self.store = AffiliateStore()
+        # Opened first: it names the file in its error if the file is not a usable database.
+        journal_store = JournalStore(config.journal_path) if config.journal_path else None
+        # With a journal file, the fake Refersion account lives in the same file.
+        self.store = AffiliateStore(config.journal_path or ":memory:")
         self.refersion = FakeRefersion(
             store=self.store,
             credentials=config.credentials,
@@ -48,7 +55,12 @@ class Runtime:
             maximum=config.retry_max_backoff,
             budget=config.retry_budget,
         )
-        self.deduper = Deduplicator(window=config.dedupe_window)
+        self.deduper = Deduplicator(window=config.dedupe_window, cap=config.dedupe_cap)
+        self.faults = FaultInjector(config.faults, seed=config.seed)
+        self.durable: DurableJournal | None = None
+        if journal_store is not None:
+            self.durable = DurableJournal(journal_store, self.journal)
+            self._restore(journal_store)
         self.pipeline = DeliveryPipeline(self)
         # Set once the server is bound, so "this emulator's own part" has an address.
         self.base_url: str | None = None
@@ -95,8 +107,28 @@ class Runtime:
         )
         self.pipeline.enqueue(trace)
 
+    async def persist(self, traces: Iterable[Trace]) -> None:
+        """Return once ``traces`` are on disk (at once without a journal file)."""
+        if self.durable is not None:
+            await self.durable.sync(traces)
+
+    def _restore(self, store: JournalStore) -> None:
+        """Take back the journal and dedupe memory of an earlier run on the same file.
+
+        Unfinished traces are picked up by the pipeline when it starts.
+        """
+        stored = store.load(
+            cap=self.config.journal_cap,
+            dedupe_since=self.clock.now() - self.config.dedupe_window,
+        )
+        self.journal.restore(stored.traces, unloaded=stored.unloaded)
+        for message_id, seen_at in stored.message_ids:
+            self.deduper.seen(message_id, now=seen_at)
+
     def reset(self) -> None:
         self.pipeline.clear()
         self.journal.clear()
         self.deduper.clear()
         self.refersion.reset()
+        if self.durable is not None:
+            self.durable.clear()
