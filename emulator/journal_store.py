@@ -94,6 +94,8 @@ class JournalStore:
     def __init__(self, path: str) -> None:
         self._path = path
         self._lock = threading.Lock()
+        # Counts clear() calls, so a write prepared before one can be recognised.
+        self.generation = 0
         try:
             self._conn = sqlite3.connect(
                 path, check_same_thread=False, isolation_level=None, timeout=30.0
@@ -111,11 +113,17 @@ class JournalStore:
     def path(self) -> str:
         return self._path
 
-    def save(self, records: Sequence[TraceRecord]) -> None:
-        """Write ``records`` in one transaction (one fsync)."""
+    def save(self, records: Sequence[TraceRecord], *, generation: int | None = None) -> None:
+        """Write ``records`` in one transaction (one fsync).
+
+        With ``generation`` (read from :attr:`generation` when the records were taken), a
+        batch taken before a :meth:`clear` is dropped instead of bringing cleared traces back.
+        """
         if not records:
             return
         with self._lock:
+            if generation is not None and generation != self.generation:
+                return
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -182,6 +190,7 @@ class JournalStore:
     def clear(self) -> None:
         """Forget every trace, leaving no copy in the WAL (traces hold personal data)."""
         with self._lock:
+            self.generation += 1
             self._conn.execute("DELETE FROM traces")
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

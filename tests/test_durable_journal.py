@@ -92,6 +92,30 @@ async def test_an_acknowledged_request_is_already_on_disk(
         await flush(http, emu.url)
 
 
+async def test_events_that_cannot_be_stored_are_not_acknowledged(
+    tmp_path: Path, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with Emulator(fast_config(journal_path=str(tmp_path / "journal.db"))) as emu:
+        assert emu.runtime.durable is not None
+        store = emu.runtime.durable.store
+
+        def disk_full(*_args: Any, **_kwargs: Any) -> None:
+            raise JournalStoreError("journal file journal.db: cannot write (disk is full)")
+
+        monkeypatch.setattr(store, "save", disk_full)
+        async with http.post(
+            f"{emu.url}/v1/batch", json={"writeKey": "wk", "batch": [identify("x")]}
+        ) as resp:
+            assert resp.status == 503  # Segment clients retry a 5xx
+            body = await resp.json()
+        assert body["code"] == "journal_unavailable"
+        assert "disk is full" in body["message"]
+        monkeypatch.undo()
+        # The writer keeps trying; once the disk recovers the event is stored after all.
+        await until(lambda: store.count() == 1)
+        await flush(http, emu.url)
+
+
 async def test_a_pending_retry_resumes_on_schedule_after_a_restart(
     tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:

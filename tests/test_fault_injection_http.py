@@ -97,6 +97,20 @@ async def test_bad_rules_are_a_clear_400_and_nothing_is_added(
     assert emulator.faults == []
 
 
+async def test_compact_rules_can_be_posted_as_plain_text(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    # What `curl -d 'refersion=503x2'` sends: no JSON, one rule per line.
+    text = "refersion:affiliate/new=503x2\ndestination=latency:0.01@50%\n"
+    async with http.post(f"{emulator.url}/_emulator/faults", data=text.encode()) as resp:
+        assert resp.status == 201
+        added = (await resp.json())["rules"]
+    assert [r["spec"] for r in added] == [
+        "refersion:affiliate/new=503x2",
+        "destination=latency:0.01@0.5",
+    ]
+
+
 async def test_duplicate_ids_and_bad_json_are_refused(
     emulator: Emulator, http: aiohttp.ClientSession
 ) -> None:
@@ -190,7 +204,7 @@ def delivery_labels(trace: dict[str, Any]) -> list[str]:
 async def test_a_destination_that_is_down_is_retried_until_it_recovers(
     http: aiohttp.ClientSession,
 ) -> None:
-    config = fast_config(retry_budget=30.0, faults=(), delivery_timeout=0.3)
+    config = fast_config(retry_budget=30.0, delivery_timeout=0.3)
     async with Emulator(config) as emu:
         emu.add_fault("destination=503x2")
         emu.add_fault("destination=resetx1")
@@ -236,6 +250,11 @@ async def test_faults_from_configuration_and_the_python_api() -> None:
         assert emu.remove_fault("f2") is True
         emu.clear_faults()
         assert emu.faults == []
+
+
+def test_serve_refuses_bad_options_in_one_line() -> None:
+    code, _, err = cli("serve", "--port", "0", "--journal-cap", "0")
+    assert (code, err) == (2, "error: journal_cap must be at least 1, got 0\n")
 
 
 def test_serve_refuses_a_bad_fault_spec_in_one_line() -> None:

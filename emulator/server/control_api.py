@@ -10,6 +10,7 @@ from aiohttp import web
 from .. import __version__
 from ..journal import OUTCOMES, Trace
 from ..reconcile import reconcile
+from .durability import JournalWriteError
 from .http_errors import BodyError, parse_json_body, read_body
 from .keys import RUNTIME
 
@@ -128,7 +129,10 @@ async def deliver(request: web.Request) -> web.Response:
         traces.append(trace)
         trace.add_hop("deliver", "entered as a delivered message via /_emulator/deliver", ok=True)
         runtime.accept(trace)
-    await runtime.persist(traces)
+    try:
+        await runtime.persist(traces)
+    except JournalWriteError as exc:
+        raise BodyError(503, "journal_unavailable", f"messages not stored; retry ({exc})") from None
     wait = request.query.get("wait", "true") not in ("0", "false")
     if wait:
         timeout = runtime.config.delivery_timeout + runtime.config.refersion_timeout + 1

@@ -105,8 +105,9 @@ class DurableJournal:
             batch, self._dirty = self._dirty, {}
             waiters, self._waiters = self._waiters, []
             records = [record_for(trace) for trace in batch.values()]
+            generation = self.store.generation
             try:
-                await asyncio.to_thread(self.store.save, records)
+                await asyncio.to_thread(self.store.save, records, generation=generation)
             except JournalStoreError as exc:
                 log.error("journal: %s", exc)
                 for trace_id, trace in batch.items():

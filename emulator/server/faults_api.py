@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from ..fault_specs import rules_from_json
@@ -24,9 +26,18 @@ async def list_faults(request: web.Request) -> web.Response:
 
 @routes.post("/_emulator/faults")
 async def add_faults(request: web.Request) -> web.Response:
-    """Add one rule, a list, or ``{"rules": [...]}``; all are added or none is."""
+    """Add one rule, a list, or ``{"rules": [...]}``; all are added or none is.
+
+    A body that is not JSON is read as compact rules, one per line, so that
+    ``curl -d 'refersion=503x2'`` works as written.
+    """
     injector = request.app[RUNTIME].faults
-    payload = parse_json_body(await read_body(request, limit=_BODY_LIMIT))
+    raw = await read_body(request, limit=_BODY_LIMIT)
+    text = raw.decode("utf-8", "replace").strip()
+    if text[:1] in ("", "{", "[", '"'):
+        payload: Any = parse_json_body(raw)
+    else:
+        payload = [line.strip() for line in text.splitlines() if line.strip()]
     try:
         rules = rules_from_json(payload)
         if len(injector) + len(rules) > MAX_RULES:
