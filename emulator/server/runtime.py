@@ -115,7 +115,7 @@ class Runtime:
     def _restore(self, store: JournalStore) -> None:
         """Take back the journal and dedupe memory of an earlier run on the same file.
 
-        Unfinished traces are picked up by the pipeline when it starts.
+        The pipeline resumes unfinished traces once the emulator has an address.
         """
         stored = store.load(
             cap=self.config.journal_cap,
