@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    # faults.py validates endpoints against the fake, which imports this module.
+    from .faults import FaultRule
 
 __all__ = [
     "DEFAULT_HOST",
@@ -80,6 +85,12 @@ class EmulatorConfig:
     dedupe_window: float = 24 * 3600.0
     journal_cap: int = 10_000
     seed: int | None = None
+    # Fault rules in force from the start (more can be added at run time).
+    faults: tuple[FaultRule, ...] = ()
+    # SQLite file for the journal and the fake Refersion account; None keeps both in memory.
+    journal_path: str | None = None
+    # At ~200 bytes an id, the default dedupe memory stays under ~50 MB.
+    dedupe_cap: int = 250_000
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -91,6 +102,8 @@ class EmulatorConfig:
             raise ConfigError(f"delivery_workers must be at least 1, got {self.delivery_workers}")
         if self.journal_cap < 1:
             raise ConfigError(f"journal_cap must be at least 1, got {self.journal_cap}")
+        if self.dedupe_cap < 1:
+            raise ConfigError(f"dedupe_cap must be at least 1, got {self.dedupe_cap}")
 
     @property
     def effective_api_key(self) -> str:

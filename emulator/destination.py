@@ -5,6 +5,7 @@ Pure: the HTTP receiver calls these with plain data (SPEC §5, "Answers to Segme
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,8 @@ class DestinationAnswer:
     body: dict[str, Any]
     outcome: str | None
     reason: str | None = None
+    # Refersion's Retry-After, passed on so Segment waits as long as Refersion asked.
+    retry_after: str | None = None
 
 
 def answer_for_key_error(message: str) -> DestinationAnswer:
@@ -65,9 +68,26 @@ def answer_for_rejection(rejection: Rejection) -> DestinationAnswer:
 
 
 def answer_for_refersion(
+    operation: Operation,
+    status: int | None,
+    body: Any,
+    error: str | None,
+    *,
+    retry_after: str | None = None,
+) -> DestinationAnswer:
+    """Turn Refersion's reply (or the transport ``error``) into the answer Segment reads.
+
+    A ``retry_after`` from Refersion goes along with the 429 or 503 that asks Segment to retry.
+    """
+    answer = _answer_for_refersion(operation, status, body, error)
+    if retry_after is not None and answer.outcome is None and status in (429, 503):
+        return dataclasses.replace(answer, retry_after=retry_after)
+    return answer
+
+
+def _answer_for_refersion(
     operation: Operation, status: int | None, body: Any, error: str | None
 ) -> DestinationAnswer:
-    """Turn Refersion's reply (or the transport ``error``) into the answer Segment reads."""
     warnings = [w.to_dict() for w in operation.warnings]
     errors = _error_messages(body)
     if status is None or (200 <= status < 300 and not isinstance(body, dict)):

@@ -6,8 +6,9 @@ Plain data, no I/O. The HTTP adapters append hops; the control API and the CLI r
 from __future__ import annotations
 
 import itertools
+import logging
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from .contracts import Violation
 from .segment.timestamps import format_timestamp
 
-__all__ = ["FINAL_OUTCOMES", "OUTCOMES", "Hop", "Journal", "Trace"]
+__all__ = ["FINAL_OUTCOMES", "OUTCOMES", "Hop", "Journal", "Trace", "trace_sequence"]
 
 OUTCOMES: Mapping[str, str] = {
     "pending": "accepted; waiting for delivery",
@@ -38,7 +39,7 @@ OUTCOMES: Mapping[str, str] = {
 }
 FINAL_OUTCOMES: frozenset[str] = frozenset(OUTCOMES) - {"pending", "retrying"}
 
-_ids = itertools.count(1)
+log = logging.getLogger("emulator.journal")
 
 
 def _now_iso() -> str:
@@ -146,16 +147,26 @@ def _str_field(message: Any, key: str) -> str | None:
 
 
 class Journal:
-    """Traces in arrival order, capped: the oldest final traces go first when full."""
+    """Traces in arrival order, capped: the oldest final traces go first when full.
+
+    A dropped trace still counts in :meth:`tallies` (its outcome is final), so the
+    reconciliation stays whole however long the run.
+    """
 
     def __init__(self, *, cap: int) -> None:
         self._cap = cap
         self._traces: OrderedDict[str, Trace] = OrderedDict()
+        self._ids = itertools.count(1)
         self.dropped = 0
+        self._dropped_tallies: Counter[tuple[str, str | None]] = Counter()
         self.listeners: list[Callable[[Trace], None]] = []
 
+    @property
+    def cap(self) -> int:
+        return self._cap
+
     def new_trace(self, entry: str, message: Any) -> Trace:
-        trace = Trace(id=f"t{next(_ids):06d}", entry=entry, message=message)
+        trace = Trace(id=f"t{next(self._ids):06d}", entry=entry, message=message)
         self._traces[trace.id] = trace
         self._enforce_cap()
         self.changed(trace)
@@ -165,6 +176,9 @@ class Journal:
         """Tell listeners (the live UI) that ``trace`` moved on."""
         for listener in list(self.listeners):
             listener(trace)
+        # A trace that just finished may be the one that can now make room.
+        if trace.final and len(self._traces) > self._cap:
+            self._enforce_cap()
 
     def get(self, trace_id: str) -> Trace | None:
         return self._traces.get(trace_id)
@@ -197,12 +211,34 @@ class Journal:
     def counts(self) -> Counter[str]:
         return Counter(trace.outcome for trace in self._traces.values())
 
+    def tallies(self) -> Counter[tuple[str, str | None]]:
+        """``(outcome, reason) → count`` over every trace ever journaled, dropped ones too."""
+        tallies = Counter((trace.outcome, trace.reason) for trace in self._traces.values())
+        tallies.update(self._dropped_tallies)
+        return tallies
+
+    def restore(
+        self, traces: Iterable[Trace], *, unloaded: Mapping[tuple[str, str | None], int]
+    ) -> None:
+        """Take back traces saved by an earlier run; ``unloaded`` tallies those left on disk.
+
+        New ids continue after the highest restored one, so ids stay unique across restarts.
+        """
+        highest = 0
+        for trace in traces:
+            self._traces[trace.id] = trace
+            highest = max(highest, trace_sequence(trace.id))
+        self._ids = itertools.count(highest + 1)
+        self._dropped_tallies.update(unloaded)
+        self.dropped += sum(unloaded.values())
+
     def pending(self) -> int:
         return sum(1 for trace in self._traces.values() if not trace.final)
 
     def clear(self) -> None:
         self._traces.clear()
         self.dropped = 0
+        self._dropped_tallies.clear()
 
     def __len__(self) -> int:
         return len(self._traces)
@@ -211,12 +247,31 @@ class Journal:
         return iter(list(self._traces.values()))
 
     def _enforce_cap(self) -> None:
-        if len(self._traces) <= self._cap:
+        excess = len(self._traces) - self._cap
+        if excess <= 0:
             return
-        for trace_id, trace in list(self._traces.items()):
-            if len(self._traces) <= self._cap:
-                break
-            # Unfinished traces are kept so no accepted event disappears mid-delivery.
+        # Unfinished traces are kept so no accepted event disappears mid-delivery. The scan
+        # stops at the first ``excess`` finished traces, so a full journal stays cheap.
+        doomed: list[Trace] = []
+        for trace in self._traces.values():
             if trace.final:
-                del self._traces[trace_id]
-                self.dropped += 1
+                doomed.append(trace)
+                if len(doomed) == excess:
+                    break
+        if doomed and not self.dropped:
+            log.warning(
+                "journal: the cap of %d traces is reached; the oldest finished traces are "
+                "dropped from memory from now on (their outcomes still count in "
+                "/_emulator/report; droppedFromJournal says how many)",
+                self._cap,
+            )
+        for trace in doomed:
+            del self._traces[trace.id]
+            self._dropped_tallies[(trace.outcome, trace.reason)] += 1
+        self.dropped += len(doomed)
+
+
+def trace_sequence(trace_id: str) -> int:
+    """The number in a trace id (``t000042`` → 42); ids count up in arrival order."""
+    digits = trace_id[1:]
+    return int(digits) if digits.isdigit() else 0

@@ -190,12 +190,6 @@ async def test_trace_shows_hops_lineage_and_highlights_the_violation(
 async def test_a_fault_rule_added_in_the_panel_makes_a_delivery_retry(
     page: Page, emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
-    async with http.get(f"{emu.url}/_emulator/faults") as response:
-        if response.status == 404:
-            pytest.skip(
-                "fault injection (/_emulator/faults, issue 4) is not in this build; "
-                "remove this skip once it is merged"
-            )
     await page.click("nav a[data-tab=faults]")
     await page.select_option("#fault-target", "refersion")
     await page.fill("#fault-endpoint", "affiliate/new")

@@ -7,6 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ..config import DestinationSettings, EmulatorConfig, RefersionCredentials
+from ..fault_specs import parse_fault_spec
 
 if TYPE_CHECKING:
     from ..mapping import Mapping
@@ -42,6 +43,12 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
         metavar="MODULE:CALLABLE",
         help="run your own mapping (fn(message, *, settings) -> Operation | Rejection)",
     )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        metavar="SPEC",
+        help="inject a fault, e.g. refersion:affiliate/new=503@0.3 (repeatable; see README)",
+    )
 
 
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConfig:
@@ -54,6 +61,8 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConf
     extra: dict[str, Any] = {}
     if args.retry_budget is not None:
         extra["retry_budget"] = args.retry_budget
+    if args.fault:
+        extra["faults"] = tuple(parse_fault_spec(spec) for spec in args.fault)
     return EmulatorConfig(
         credentials=credentials,
         api_key=args.api_key,

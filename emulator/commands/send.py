@@ -15,6 +15,7 @@ from ..config import DestinationSettings, EmulatorConfig
 from ..errors import InputError
 from ..fixture_writer import build_fixture, dump_json, observed_expectation
 from ..fixtures import FORMATS, Case, parse_cases
+from ..reconcile import reconcile_events
 from ..redaction import Redactor
 from ..trace_format import Style
 from .case_output import case_json, print_case
@@ -78,13 +79,19 @@ async def _send(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> i
     mapping = mapping_from_args(args)
     results = [await run_case(case, base=base, mapping=mapping) for case in cases]
     passed = all(r.passed for r in results)
+    reconciliation = reconcile_events(event for r in results for event in r.events)
     if args.json:
-        payload = {"passed": passed, "cases": [case_json(r) for r in results]}
+        payload = {
+            "passed": passed,
+            "cases": [case_json(r) for r in results],
+            "reconciliation": reconciliation.to_dict(),
+        }
         print(json.dumps(payload, indent=2), file=stdout)
     else:
         style = Style(color=stdout.isatty())
         for result in results:
             print_case(result, style, stdout)
+        print(f"reconciliation: {reconciliation.equation()}", file=stdout)
     if args.save_fixture is not None:
         saved = await _save_fixture(args, cases[0], base, results[0].events)
         print(saved, file=stderr if args.json else stdout)

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import ipaddress
 import signal
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from ..config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
 from ..errors import InputError
@@ -31,6 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow --host to be an address other than loopback",
     )
+    parser.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="keep the journal and the fake Refersion account in this SQLite file, across "
+        "restarts (default: in memory)",
+    )
+    parser.add_argument(
+        "--journal-cap",
+        type=int,
+        metavar="N",
+        help="traces kept in memory; older finished ones are dropped (default 10000)",
+    )
 
 
 def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
@@ -39,7 +51,10 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
             f"--host {args.host} is not a loopback address; add --allow-remote to expose the "
             "emulator to other machines"
         )
-    config = config_from_args(args, host=args.host, port=args.port)
+    durability: dict[str, Any] = {"journal_path": args.journal}
+    if args.journal_cap is not None:
+        durability["journal_cap"] = args.journal_cap
+    config = config_from_args(args, host=args.host, port=args.port, **durability)
     return asyncio.run(_serve_async(config, mapping_from_args(args), stdout))
 
 
@@ -69,6 +84,9 @@ def _banner(url: str, config: EmulatorConfig) -> str:
     api_key = config.effective_api_key
     public, _, secret = api_key.partition(".")
     shown_key = f"{public}.{mask_secret(secret)}"
+    durable = ""
+    if config.journal_path is not None:
+        durable = f"\n  journal file           {config.journal_path}   (kept across restarts)"
     return f"""refersion-emulator listening on {url}
 
   Segment Tracking API   {url}/v1/batch   (host for Segment clients: {url})
@@ -77,6 +95,7 @@ def _banner(url: str, config: EmulatorConfig) -> str:
   journal                {url}/_emulator/events
   affiliates             {url}/_emulator/affiliates
   inspector (browser)    {url}/_emulator/ui
+  faults, report         {url}/_emulator/faults, {url}/_emulator/report{durable}
 
 Try it:
 

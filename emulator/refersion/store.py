@@ -168,6 +168,9 @@ class AffiliateStore:
         self._conn.execute("PRAGMA secure_delete = ON")
         if self._is_file:
             self._conn.execute("PRAGMA journal_mode = WAL")
+            # A commit survives the process being killed; only a power cut can undo the last
+            # few. An fsync per affiliate would stall the event loop the fake runs on.
+            self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.executescript(_SCHEMA)
         with self._write() as conn:
             conn.execute(

@@ -8,10 +8,15 @@ randomized exponential backoff for up to four hours, after which the event expir
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
-__all__ = ["AttemptVerdict", "Classification", "RetryPolicy", "classify"]
+__all__ = ["AttemptVerdict", "Classification", "RetryPolicy", "classify", "parse_retry_after"]
+
+# RFC 9110 allows whole seconds only; fractions are accepted because test servers send them.
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 class AttemptVerdict(StrEnum):
@@ -74,4 +79,29 @@ class RetryPolicy:
         return delay
 
     def expired(self, first_attempt_at: float, next_attempt_at: float) -> bool:
+        """Whether an attempt at ``next_attempt_at`` would fall outside the budget.
+
+        The event expires when its next attempt would pass the budget, rather than after one
+        more attempt past it: "retries for up to four hours" (segment-semantics.md §4.2).
+        """
         return next_attempt_at - first_attempt_at > self.budget
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Seconds a ``Retry-After`` header asks for: seconds or an HTTP date (RFC 9110).
+
+    ``None`` when absent or unreadable, so the computed backoff applies; a date in the past
+    is 0 seconds.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if _SECONDS.fullmatch(text):
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)

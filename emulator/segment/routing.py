@@ -52,10 +52,15 @@ def route(message: Mapping[str, Any]) -> RoutingDecision:
 
 
 class Deduplicator:
-    """Drops a ``messageId`` seen within the window, as Segment does (24 h by default)."""
+    """Drops a ``messageId`` seen within the window, as Segment does (24 h by default).
 
-    def __init__(self, *, window: float) -> None:
+    With ``cap`` it remembers at most that many ids, forgetting the oldest first: Segment's
+    own dedupe is best-effort ("about 99 %"), and a long run must not grow without bound.
+    """
+
+    def __init__(self, *, window: float, cap: int | None = None) -> None:
         self._window = window
+        self._cap = cap
         self._seen: OrderedDict[str, float] = OrderedDict()
 
     def seen(self, message_id: str, *, now: float) -> bool:
@@ -64,6 +69,8 @@ class Deduplicator:
         if message_id in self._seen:
             return True
         self._seen[message_id] = now
+        if self._cap is not None and len(self._seen) > self._cap:
+            self._seen.popitem(last=False)
         return False
 
     def forget(self, message_id: str) -> None:

@@ -11,6 +11,8 @@ from ..config import EmulatorConfig
 from ..mapping import Mapping as MappingFn
 from . import control_api, destination_api, refersion_api, tracking_api, ui
 from .engage_api import routes as engage_routes
+from .fault_injection import fault_middleware
+from .faults_api import routes as fault_routes
 from .http_errors import SERVER_ERRORS, error_middleware
 from .keys import RUNTIME
 from .regulations_api import routes as regulations_routes
@@ -27,6 +29,7 @@ def create_app(
 ) -> web.Application:
     """Build the application; the delivery pipeline starts and stops with it."""
     app = web.Application(middlewares=[error_middleware], client_max_size=_CLIENT_MAX_SIZE)
+    app.middlewares.append(fault_middleware)
     app[RUNTIME] = Runtime(config, clock=clock, mapping=mapping)
     app[SERVER_ERRORS] = []
     app.add_routes(tracking_api.routes)
@@ -36,6 +39,8 @@ def create_app(
     ui.setup(app)
     app.add_routes(engage_routes)
     app.add_routes(regulations_routes)
+    app.add_routes(fault_routes)
+    app.cleanup_ctx.append(_journal_lifetime)
     app.cleanup_ctx.append(_pipeline_lifetime)
     return app
 
@@ -46,3 +51,14 @@ async def _pipeline_lifetime(app: web.Application) -> AsyncIterator[None]:
     yield
     await runtime.pipeline.stop()
     runtime.store.close()
+
+
+async def _journal_lifetime(app: web.Application) -> AsyncIterator[None]:
+    # Registered before the pipeline's: the writer starts first and writes last.
+    durable = app[RUNTIME].durable
+    if durable is None:
+        yield
+        return
+    await durable.start()
+    yield
+    await durable.stop()

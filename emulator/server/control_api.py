@@ -10,6 +10,8 @@ from aiohttp import web
 
 from .. import __version__
 from ..journal import OUTCOMES, Trace
+from ..reconcile import reconcile
+from .durability import JournalWriteError
 from .http_errors import BodyError, parse_json_body, read_body
 from .keys import RUNTIME
 
@@ -34,6 +36,9 @@ async def health(request: web.Request) -> web.Response:
             "affiliates": runtime.store.count(),
             "destinationUrl": runtime.destination_url,
             "refersionUrl": runtime.refersion_url,
+            "droppedFromJournal": runtime.journal.dropped,
+            "journalFile": runtime.config.journal_path,
+            "faultRules": len(runtime.faults),
         }
     )
 
@@ -76,14 +81,25 @@ async def affiliates(request: web.Request) -> web.Response:
 
 @routes.get("/_emulator/report")
 async def report(request: web.Request) -> web.Response:
-    journal = request.app[RUNTIME].journal
-    counts = journal.counts()
+    """Reconciliation: accepted = delivered + filtered + discarded + expired + pending."""
+    runtime = request.app[RUNTIME]
+    journal = runtime.journal
+    tallies = journal.tallies()
+    outcomes: dict[str, int] = {}
+    for (outcome, _reason), count in tallies.items():
+        outcomes[outcome] = outcomes.get(outcome, 0) + count
     return web.json_response(
         {
-            "accepted": len(journal),
-            "outcomes": dict(sorted(counts.items())),
-            "pending": counts.get("pending", 0) + counts.get("retrying", 0),
+            **reconcile(tallies).to_dict(),
+            "outcomes": dict(sorted(outcomes.items())),
             "droppedFromJournal": journal.dropped,
+            "journal": {
+                "inMemory": len(journal),
+                "cap": journal.cap,
+                "file": runtime.config.journal_path,
+                # With a file nothing is lost: traces past the cap are on disk only.
+                "dropped": journal.dropped,
+            },
         }
     )
 
@@ -120,6 +136,10 @@ async def deliver(request: web.Request) -> web.Response:
         traces.append(trace)
         trace.add_hop("deliver", summary, ok=True)
         runtime.accept(trace)
+    try:
+        await runtime.persist(traces)
+    except JournalWriteError as exc:
+        raise BodyError(503, "journal_unavailable", f"messages not stored; retry ({exc})") from None
     wait = request.query.get("wait", "true") not in ("0", "false")
     if wait:
         timeout = runtime.config.delivery_timeout + runtime.config.refersion_timeout + 1

@@ -59,7 +59,8 @@ async def destination(request: web.Request) -> web.Response:
         trace.outcome = answer.outcome or "retrying"
         trace.reason = answer.reason
     runtime.journal.changed(trace)
-    return web.json_response(answer.body, status=answer.status)
+    headers = {"Retry-After": answer.retry_after} if answer.retry_after is not None else None
+    return web.json_response(answer.body, status=answer.status, headers=headers)
 
 
 async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -> DestinationAnswer:
@@ -103,7 +104,9 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
         detail=call.journal_detail(result, key),
         violations=call.violations,
     )
-    return answer_for_refersion(result, call.status, call.body, call.error)
+    return answer_for_refersion(
+        result, call.status, call.body, call.error, retry_after=call.retry_after
+    )
 
 
 def _trace_for(request: web.Request, message: dict[str, Any]) -> Trace:

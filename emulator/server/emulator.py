@@ -8,7 +8,10 @@ from aiohttp import web
 
 from ..clock import Clock
 from ..config import EmulatorConfig
+from ..fault_specs import parse_fault_spec
+from ..faults import FaultRule
 from ..mapping import Mapping as MappingFn
+from ..reconcile import Reconciliation, reconcile
 from .app import create_app
 from .http_errors import SERVER_ERRORS
 from .keys import RUNTIME
@@ -54,6 +57,29 @@ class Emulator:
     def destination_url(self) -> str:
         return self.runtime.destination_url
 
+    def add_fault(self, rule: FaultRule | str) -> FaultRule:
+        """Put a fault rule in force; returns it with its id.
+
+        ``rule`` is a :class:`FaultRule` or the ``serve --fault`` syntax, such as
+        ``"refersion:affiliate/new=503@0.3"``.
+        """
+        return self.runtime.faults.add(parse_fault_spec(rule) if isinstance(rule, str) else rule)
+
+    def remove_fault(self, rule_id: str) -> bool:
+        return self.runtime.faults.remove(rule_id)
+
+    def clear_faults(self) -> None:
+        self.runtime.faults.clear()
+
+    @property
+    def faults(self) -> list[FaultRule]:
+        """The fault rules in force, in the order they are tried."""
+        return self.runtime.faults.rules()
+
+    def report(self) -> Reconciliation:
+        """accepted = delivered + filtered + discarded + expired + pending, by outcome."""
+        return reconcile(self.runtime.journal.tallies())
+
     async def start(self) -> None:
         runner = web.AppRunner(
             self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0
@@ -69,6 +95,8 @@ class Emulator:
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{port}"
         self.runtime.base_url = self.url
+        # Deliveries an earlier run left unfinished go to this address.
+        self.runtime.pipeline.resume()
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -5,20 +5,24 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import time
 import zlib
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from ..journal import OUTCOMES, Trace
+from ..journal import OUTCOMES, Hop, Trace
 from ..secrets_mask import mask_secret
-from ..segment.delivery import AttemptVerdict, classify
+from ..segment.delivery import AttemptVerdict, classify, parse_retry_after
+from .http_read import read_limited
 
 if TYPE_CHECKING:
     from .runtime import Runtime
 
 __all__ = ["DeliveryPipeline"]
+
+log = logging.getLogger("emulator.server")
 
 USER_AGENT = "Segment.io/1.0"
 _MAX_RESPONSE_BYTES = 64 * 1024
@@ -102,6 +106,27 @@ class DeliveryPipeline:
             await asyncio.sleep(0.005)
         return True
 
+    def resume(self) -> None:
+        """Pick up the unfinished traces an earlier run left in a durable journal.
+
+        Called once the emulator has an address, which deliveries to itself need.
+        """
+        runtime = self._runtime
+        now = runtime.clock.now()
+        for trace in runtime.journal:
+            # Direct posts to /destination have no Segment side that would deliver them.
+            if trace.final or trace.entry == "destination" or trace.id in self._outstanding:
+                continue
+            self._outstanding.add(trace.id)
+            due = trace.next_attempt_at if trace.outcome == "retrying" else None
+            if due is not None and due > now:
+                trace.add_hop("resume", f"emulator restarted; next attempt in {due - now:.1f}s")
+                self._start_timer(trace, due - now)
+            else:
+                trace.add_hop("resume", "emulator restarted; delivery resumes")
+                self._queue_for(trace).put_nowait(trace)
+            runtime.journal.changed(trace)
+
     def _queue_for(self, trace: Trace) -> asyncio.Queue[Trace]:
         key = trace.user_id or _str(trace.message, "anonymousId") or trace.id
         return self._queues[zlib.crc32(key.encode()) % len(self._queues)]
@@ -111,6 +136,16 @@ class DeliveryPipeline:
             trace = await queue.get()
             try:
                 await self._attempt(trace)
+            except Exception as exc:  # a bug must neither stop a worker nor lose the event
+                log.exception("delivery of %s failed inside the emulator", trace.id)
+                hop = trace.add_hop(
+                    "delivery",
+                    f"attempt {trace.attempts} failed inside the emulator: {exc!r}",
+                    ok=False,
+                    detail={"classification": "awaiting-retry.INTERNAL"},
+                )
+                self._schedule_retry(trace, hop, None, "awaiting-retry.INTERNAL")
+                self._runtime.journal.changed(trace)
             finally:
                 queue.task_done()
 
@@ -154,14 +189,19 @@ class DeliveryPipeline:
             data = json.dumps(trace.message).encode()
             async with self.session.post(url, data=data, headers=headers, timeout=timeout) as resp:
                 status = resp.status
-                raw = await resp.content.read(_MAX_RESPONSE_BYTES)
+                raw = await read_limited(resp, limit=_MAX_RESPONSE_BYTES)
                 body = _parse_json(raw)
-                retry_after = _retry_after(resp.headers.get("Retry-After"))
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"), now=clock.now())
         except TimeoutError:
             error = "ETIMEDOUT"
         except aiohttp.ClientConnectorError:
             error = "ECONNREFUSED"
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+        except (
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientOSError,
+            aiohttp.ClientPayloadError,
+        ):
+            # A body cut short of its Content-Length is the connection closing mid-answer.
             error = "ECONNRESET"
         except aiohttp.ClientError as exc:
             error = f"INTERNAL ({type(exc).__name__})"
@@ -169,18 +209,20 @@ class DeliveryPipeline:
             if trace.message_id is not None:
                 self.in_flight.pop(trace.message_id, None)
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        verdict = classify(status, error)
+        # A status line followed by a broken body is a failed exchange, not an answer.
+        verdict = classify(None if error else status, error)
         hop.ok = verdict.verdict is AttemptVerdict.DELIVERED
         hop.summary = f"attempt {trace.attempts}: {status or error} → {verdict.label}"
         hop.detail["response"] = {"status": status, "error": error, "body": body}
         hop.detail["latencyMs"] = latency_ms
         hop.detail["classification"] = verdict.label
+        hop.detail["elapsedSeconds"] = round(now - trace.first_attempt_at, 3)
         if isinstance(body, dict) and body and status is not None:
             hop.violations.extend(runtime.contracts.validate("destination/response", body))
         reported = body.get("outcome") if isinstance(body, dict) else None
         reason = body.get("reason") if isinstance(body, dict) else None
         if verdict.verdict is AttemptVerdict.RETRY:
-            self._schedule_retry(trace, retry_after, verdict.label)
+            self._schedule_retry(trace, hop, retry_after, verdict.label)
         else:
             delivered = verdict.verdict is AttemptVerdict.DELIVERED
             # This emulator's own destination reports the mapping outcome; trust only known ones.
@@ -195,20 +237,44 @@ class DeliveryPipeline:
             self._outstanding.discard(trace.id)
         runtime.journal.changed(trace)
 
-    def _schedule_retry(self, trace: Trace, retry_after: float | None, label: str) -> None:
+    def _schedule_retry(
+        self, trace: Trace, hop: Hop, retry_after: float | None, label: str
+    ) -> None:
         runtime = self._runtime
-        delay = runtime.retry_policy.backoff(trace.attempts, runtime.rng, retry_after=retry_after)
-        next_at = runtime.clock.now() + delay
-        first = trace.first_attempt_at if trace.first_attempt_at is not None else next_at
-        if runtime.retry_policy.expired(first, next_at):
+        policy = runtime.retry_policy
+        delay = policy.backoff(trace.attempts, runtime.rng, retry_after=retry_after)
+        now = runtime.clock.now()
+        first = trace.first_attempt_at if trace.first_attempt_at is not None else now
+        trace.reason = label
+        if retry_after is not None:
+            hop.detail["retryAfterSeconds"] = retry_after
+        if policy.expired(first, now + delay):
             trace.outcome = "expired"
-            trace.reason = label
-            trace.add_hop("expired", f"retry budget of {runtime.retry_policy.budget:g}s used up")
+            trace.next_attempt_at = None
+            elapsed = now - first
+            trace.add_hop(
+                "expired",
+                f"expired after {_attempts(trace.attempts)} over {_duration(elapsed)}: the next "
+                f"attempt (in {_duration(delay)}) would pass the retry budget of "
+                f"{_duration(policy.budget)}; last answer {label}",
+                ok=False,
+                detail={
+                    "classification": "expired",
+                    "attempts": trace.attempts,
+                    "elapsedSeconds": round(elapsed, 3),
+                    "budgetSeconds": policy.budget,
+                    "lastClassification": label,
+                },
+            )
             self._outstanding.discard(trace.id)
             return
         trace.outcome = "retrying"
-        trace.reason = label
-        trace.next_attempt_at = next_at
+        trace.next_attempt_at = now + delay
+        hop.detail["retryInSeconds"] = round(delay, 3)
+        hop.summary += f"; retry in {_duration(delay)}"
+        self._start_timer(trace, delay)
+
+    def _start_timer(self, trace: Trace, delay: float) -> None:
         timer = asyncio.create_task(self._retry_later(trace, delay))
         self._timers.add(timer)
         timer.add_done_callback(self._timers.discard)
@@ -228,14 +294,23 @@ def _parse_json(raw: bytes) -> Any:
         return raw[:500].decode("utf-8", "replace")
 
 
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
+def _attempts(count: int) -> str:
+    return f"{count} attempt" + ("" if count == 1 else "s")
+
+
+def _duration(seconds: float) -> str:
+    """``0.25`` → ``"0.25s"``, ``90`` → ``"1m30s"``, ``14400`` → ``"4h"``."""
+    if seconds < 60:
+        return f"{seconds:.3g}s"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{secs}s" if secs else "",
+    ]
+    return "".join(parts)
 
 
 def _str(message: Any, key: str) -> str | None:

@@ -12,6 +12,7 @@ import aiohttp
 from ..contracts import ContractSet, Violation
 from ..mapping import ApiKey, Operation
 from ..secrets_mask import mask_secret
+from .http_read import read_limited
 
 __all__ = ["RefersionCall", "call_refersion"]
 
@@ -30,6 +31,8 @@ class RefersionCall:
     status: int | None = None
     body: Any = None
     error: str | None = None
+    # Refersion's Retry-After, passed on to Segment with a 429 or 503.
+    retry_after: str | None = None
     latency_ms: float = 0.0
     violations: list[Violation] = field(default_factory=list)
 
@@ -75,17 +78,20 @@ async def call_refersion(
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as resp:
             call.status = resp.status
-            raw = await resp.content.read(_MAX_RESPONSE_BYTES)
+            call.retry_after = resp.headers.get("Retry-After")
+            raw = await read_limited(resp, limit=_MAX_RESPONSE_BYTES)
     except TimeoutError:
         call.error = "timeout"
     except aiohttp.ClientConnectorError:
         call.error = "connection refused"
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
         call.error = "connection reset"
+    except aiohttp.ClientPayloadError:
+        call.error = "truncated body"
     except aiohttp.ClientError as exc:
         call.error = f"client error ({type(exc).__name__})"
     call.latency_ms = round((time.perf_counter() - started) * 1000, 2)
-    if call.status is None:
+    if call.error is not None or call.status is None:
         return call
     try:
         call.body = json.loads(raw) if raw else None

@@ -11,7 +11,9 @@ from ..clock import Clock, SystemClock
 from ..config import EmulatorConfig
 from ..contract_tally import ContractTally
 from ..contracts import ContractSet, default_contracts
+from ..faults import FaultInjector
 from ..journal import Journal, Trace
+from ..journal_store import JournalStore
 from ..mapping import Mapping as MappingFn
 from ..mapping import MappingSettings, map_message
 from ..refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
@@ -20,6 +22,7 @@ from ..segment.engage import EngageSpace
 from ..segment.regulations import RegulationBook
 from ..segment.routing import FILTER_REASONS, Deduplicator, route
 from ..segment.suppression import SuppressionList
+from .durability import DurableJournal
 from .pipeline import DeliveryPipeline
 
 __all__ = ["Runtime"]
@@ -42,7 +45,10 @@ class Runtime:
         self.contract_tally = ContractTally()
         self.contracts = (contracts or default_contracts()).observed(self.contract_tally.record)
         self.journal = Journal(cap=config.journal_cap)
-        self.store = AffiliateStore()
+        # Opened first: it names the file in its error if the file is not a usable database.
+        journal_store = JournalStore(config.journal_path) if config.journal_path else None
+        # With a journal file, the fake Refersion account lives in the same file.
+        self.store = AffiliateStore(config.journal_path or ":memory:")
         self.refersion = FakeRefersion(
             store=self.store,
             credentials=config.credentials,
@@ -55,7 +61,12 @@ class Runtime:
             maximum=config.retry_max_backoff,
             budget=config.retry_budget,
         )
-        self.deduper = Deduplicator(window=config.dedupe_window)
+        self.deduper = Deduplicator(window=config.dedupe_window, cap=config.dedupe_cap)
+        self.faults = FaultInjector(config.faults, seed=config.seed)
+        self.durable: DurableJournal | None = None
+        if journal_store is not None:
+            self.durable = DurableJournal(journal_store, self.journal)
+            self._restore(journal_store)
         self.pipeline = DeliveryPipeline(self)
         self.engage = EngageSpace(rng=random.Random(config.seed))
         self.regulations = RegulationBook(rng=random.Random(config.seed))
@@ -132,6 +143,24 @@ class Runtime:
         self.journal.changed(trace)
         return True
 
+    async def persist(self, traces: Iterable[Trace]) -> None:
+        """Return once ``traces`` are on disk (at once without a journal file)."""
+        if self.durable is not None:
+            await self.durable.sync(traces)
+
+    def _restore(self, store: JournalStore) -> None:
+        """Take back the journal and dedupe memory of an earlier run on the same file.
+
+        The pipeline resumes unfinished traces once the emulator has an address.
+        """
+        stored = store.load(
+            cap=self.config.journal_cap,
+            dedupe_since=self.clock.now() - self.config.dedupe_window,
+        )
+        self.journal.restore(stored.traces, unloaded=stored.unloaded)
+        for message_id, seen_at in stored.message_ids:
+            self.deduper.seen(message_id, now=seen_at)
+
     def reset(self) -> None:
         self.pipeline.clear()
         self.journal.clear()
@@ -141,6 +170,8 @@ class Runtime:
         self.engage.clear()
         self.regulations.clear()
         self.suppressions.clear()
+        if self.durable is not None:
+            self.durable.clear()
 
     def reconfigure(self, config: EmulatorConfig, *, mapping: MappingFn | None = None) -> None:
         """Take new destination settings, API key and mapping while running (per-test settings).

@@ -16,6 +16,7 @@ from ..segment.ingest import (
     enrich,
     parse_tracking_request,
 )
+from .durability import JournalWriteError
 from .http_errors import BodyError, read_body
 from .keys import RUNTIME
 
@@ -61,10 +62,12 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     expected_key = runtime.config.write_key
     key_refused = expected_key is not None and parsed.write_key != expected_key
     trace_ids = []
+    traces = []
     for event in events:
         message = event.message if event.message is not None else event.raw
         trace = runtime.journal.new_trace("tracking-api", message)
         trace_ids.append(trace.id)
+        traces.append(trace)
         reason = "invalid_write_key" if key_refused else event.reason
         if reason is not None or event.message is None:
             reason = reason or "message_not_object"
@@ -84,4 +87,9 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         if runtime.suppress(trace):
             continue
         runtime.accept(trace)
+    try:
+        # Acknowledge only what is durable: with a journal file, 200 means "on disk".
+        await runtime.persist(traces)
+    except JournalWriteError as exc:
+        raise BodyError(503, "journal_unavailable", f"events not stored; retry ({exc})") from None
     return web.json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})

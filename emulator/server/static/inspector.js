@@ -647,18 +647,19 @@
       : "No fault rules: every call gets the real answer.";
     if (!rules.length) return;
     table.append(
-      el("thead", {}, el("tr", {}, ["#", "target", "endpoint", "fault", "applies", "other"].map((c) => el("th", { text: c })))),
+      el("thead", {}, el("tr", {}, ["#", "surface", "endpoint", "effect", "applies", "rule"].map((c) => el("th", { text: c })))),
       el("tbody", {}, rules.map((rule, i) => {
-        const r = rule && typeof rule === "object" ? rule : { rule };
-        const { target, endpoint, fault, times, probability, ...other } = r;
-        const applies = times !== undefined && times !== null ? `next ${times}` : probability !== undefined && probability !== null ? `p = ${probability}` : "always";
+        const r = rule && typeof rule === "object" ? rule : {};
+        const when = [];
+        if (r.times !== undefined && r.times !== null) when.push(`next ${r.times}`);
+        if (r.probability !== undefined && r.probability !== null && r.probability !== 1) when.push(`p = ${r.probability}`);
         return el("tr", { class: "fault-row" },
           el("td", { class: "num", text: String(i + 1) }),
-          el("td", { text: dash(target) }),
-          el("td", { class: "mono", text: dash(endpoint) }),
-          el("td", { class: "mono", text: fault === undefined ? "—" : JSON.stringify(fault) }),
-          el("td", { text: applies }),
-          el("td", { class: "mono muted", text: Object.keys(other).length ? JSON.stringify(other) : "" }),
+          el("td", { text: dash(r.surface) }),
+          el("td", { class: "mono", text: dash(r.endpoint) }),
+          el("td", { class: "mono", text: r.effect === undefined ? "—" : JSON.stringify(r.effect) }),
+          el("td", { text: when.length ? when.join(", ") : "always" }),
+          el("td", { class: "mono muted", text: dash(r.spec) }),
         );
       })),
     );
@@ -668,12 +669,11 @@
     event.preventDefault();
     const error = $("fault-error");
     error.textContent = "";
-    let fault;
-    try { fault = JSON.parse($("fault-fault").value); } catch (e) {
-      error.textContent = `fault is not valid JSON: ${e.message}`;
-      return;
-    }
-    const rule = { target: $("fault-target").value, endpoint: $("fault-endpoint").value.trim(), fault };
+    // The effect is JSON ({"status": 503}) or the compact form of serve --fault ("503", "reset").
+    const text = $("fault-fault").value.trim();
+    let effect;
+    try { effect = JSON.parse(text); } catch (e) { effect = text; }
+    const rule = { surface: $("fault-target").value, endpoint: $("fault-endpoint").value.trim() || "*", effect };
     const limit = Number($("fault-limit").value);
     rule[$("fault-limit-kind").value] = limit;
     const result = await api("/_emulator/faults", {
