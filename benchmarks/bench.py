@@ -6,12 +6,16 @@ machine, so the ratio holds on a noisy machine::
     python benchmarks/bench.py                 # everything (a few minutes)
     python benchmarks/bench.py --quick         # smaller loads, for a smoke run
     python benchmarks/bench.py --only startup,contracts
+
+See BENCHMARKS.md for what each figure means and the latest results.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import importlib
 import json
 import os
 import statistics
@@ -37,6 +41,7 @@ PYTHON = sys.executable
 @dataclass
 class Results:
     figures: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, name: str, value: float, unit: str) -> None:
         self.figures.append({"name": name, "value": round(value, 4), "unit": unit})
@@ -135,6 +140,23 @@ def wait_for(predicate: Callable[[], bool], timeout: float) -> float:
             raise TimeoutError("benchmark load did not finish in time")
         time.sleep(0.01)
     return time.perf_counter() - started
+
+
+def machine() -> dict[str, Any]:
+    """The machine the figures were measured on, for the JSON report and BENCHMARKS.md."""
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "python": sys.version.split()[0],
+        "platform": sys.platform,
+        "load_average": os.getloadavg(),
+    }
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -256,15 +278,54 @@ def bench_contracts(results: Results, quick: bool) -> None:
 def bench_memory(results: Results, quick: bool) -> None:
     events = 10_000 if quick else 100_000
     bodies = identify_batches(events // 100)
-    modes: list[tuple[str, list[str]]] = [("cap", [])]
-    for mode, extra in modes:
-        with server(emulator_command(*extra)) as (url, pid):
-            run_load(url, bodies, concurrency=8)
-            wait_for(lambda: get_json(f"{url}/_emulator/health")["pending"] == 0, 1800)
-            results.add(f"memory.peak_rss.{mode}", peak_rss_mb(pid), "MB")
+    with tempfile.TemporaryDirectory() as tmp:
+        modes = [("cap", []), ("journal", ["--journal", str(Path(tmp) / "bench.db")])]
+        for mode, extra in modes:
+            with server(emulator_command(*extra)) as (url, pid):
+                started = time.perf_counter()
+                run_load(url, bodies, concurrency=8)
+                wait_for(lambda: get_json(f"{url}/_emulator/health")["pending"] == 0, 3600)
+                elapsed = time.perf_counter() - started
+                created = get_json(f"{url}/_emulator/health")["affiliates"]
+                if created != events:
+                    raise SystemExit(f"memory.{mode}: {created} of {events} affiliates created")
+                results.add(f"memory.peak_rss.{mode}", peak_rss_mb(pid), "MB")
+                results.add(f"memory.affiliates_per_s.{mode}", events / elapsed, "affiliates/s")
     with server(bare_command()) as (url, pid):
         run_load(url, bodies[:100], concurrency=8)
         results.add("memory.peak_rss.bare_aiohttp", peak_rss_mb(pid), "MB")
+
+
+def bench_check(results: Results, quick: bool) -> None:
+    """``check`` examples/s vs generating the same strategies alone, via bench_check.py.
+
+    ``check`` (and its own benchmark, benchmarks/bench_check.py) come with the property-based
+    checking work; until both are present this prints one line saying it was skipped.
+    """
+    try:
+        # Looked up by name: neither exists before that work lands.
+        bench_check = importlib.import_module("bench_check")
+        check = importlib.import_module("emulator.check")
+    except ImportError as exc:
+        print(f"# check skipped: the check command is not available here ({exc})", flush=True)
+        results.skipped.append({"name": "check", "reason": str(exc)})
+        return
+    options = check.CheckOptions(examples=50 if quick else 200, seed=1)
+    generated = end_to_end = 0
+    gen_cpu = gen_wall = e2e_cpu = e2e_wall = 0.0
+    for prop in check.PROPERTIES:
+        if not isinstance(prop, check.Property):
+            continue
+        gen = bench_check.generate_only(prop, options)
+        e2e = bench_check.end_to_end(prop, options)
+        generated += gen.examples
+        end_to_end += e2e.examples
+        gen_cpu, gen_wall = gen_cpu + gen.cpu, gen_wall + gen.wall
+        e2e_cpu, e2e_wall = e2e_cpu + e2e.cpu, e2e_wall + e2e.wall
+    results.add("check.generation_only", generated / gen_wall, "examples/s")
+    results.add("check.end_to_end", end_to_end / e2e_wall, "examples/s")
+    results.add("check.ratio", (end_to_end / e2e_wall) / (generated / gen_wall), "x")
+    results.add("check.ratio_cpu", (end_to_end / e2e_cpu) / (generated / gen_cpu), "x")
 
 
 BENCHMARKS: dict[str, Callable[[Results, bool], None]] = {
@@ -273,6 +334,7 @@ BENCHMARKS: dict[str, Callable[[Results, bool], None]] = {
     "throughput": bench_throughput,
     "latency": bench_latency,
     "memory": bench_memory,
+    "check": bench_check,
 }
 
 
@@ -288,8 +350,8 @@ def main() -> None:
         BENCHMARKS[name](results, args.quick)
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": sys.platform}
-    out.write_text(json.dumps({"machine": machine, "figures": results.figures}, indent=2) + "\n")
+    report = {"machine": machine(), "figures": results.figures, "skipped": results.skipped}
+    out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
