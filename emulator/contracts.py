@@ -24,6 +24,7 @@ from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from .contract_fast_path import FastPath, schema_certainly_valid
 from .errors import ConfigError
 from .secrets_mask import mask_secret
 
@@ -83,10 +84,11 @@ class ContractSet:
     """Compiled contracts, one Draft 2020-12 validator per schema file.
 
     Build it with :meth:`load`; validators are compiled once, so :meth:`validate` is cheap
-    enough for every exchange the emulator sees.
+    enough for every exchange the emulator sees. With a :class:`FastPath`, an instance it
+    vouches for is valid without asking jsonschema, which still reports every violation.
     """
 
-    __slots__ = ("_observer", "_schemas", "_secret_keys", "_validators")
+    __slots__ = ("_fast", "_observer", "_schemas", "_secret_keys", "_validators")
 
     def __init__(
         self,
@@ -95,11 +97,13 @@ class ContractSet:
         validators: Mapping[str, Any],
         secret_keys: frozenset[str],
         observer: ContractObserver | None = None,
+        fast: FastPath | None = None,
     ) -> None:
         self._schemas = dict(schemas)
         self._validators = dict(validators)
         self._secret_keys = secret_keys
         self._observer = observer
+        self._fast = fast
 
     @classmethod
     def load(cls, directory: Path | None = None) -> ContractSet:
@@ -128,7 +132,8 @@ class ContractSet:
         secret_keys = frozenset(
             key for schema in schemas.values() for key in _write_only_properties(schema)
         )
-        return cls(schemas=schemas, validators=validators, secret_keys=secret_keys)
+        fast = FastPath(schemas, format_checker=checker)
+        return cls(schemas=schemas, validators=validators, secret_keys=secret_keys, fast=fast)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -150,10 +155,27 @@ class ContractSet:
             validators=self._validators,
             secret_keys=self._secret_keys,
             observer=observer,
+            fast=self._fast,
+        )
+
+    @property
+    def fast_path(self) -> FastPath | None:
+        """The compiled validators that vouch for valid instances (None: jsonschema alone)."""
+        return self._fast
+
+    def reference(self) -> ContractSet:
+        """The same contracts checked by jsonschema alone, without the compiled fast path."""
+        return ContractSet(
+            schemas=self._schemas,
+            validators=self._validators,
+            secret_keys=self._secret_keys,
+            observer=self._observer,
         )
 
     def is_valid(self, name: str, instance: Any) -> bool:
         """Whether ``instance`` satisfies contract ``name``."""
+        if self._fast is not None and self._fast.certainly_valid(self._known(name), instance):
+            return True
         try:
             return bool(self._validators[self._known(name)].is_valid(instance))
         except RecursionError:
@@ -174,6 +196,8 @@ class ContractSet:
         return violations
 
     def _violations(self, name: str, instance: Any) -> list[Violation]:
+        if self._fast is not None and self._fast.certainly_valid(self._known(name), instance):
+            return []
         try:
             errors = list(self._validators[self._known(name)].iter_errors(instance))
         except RecursionError:
@@ -322,6 +346,8 @@ def _read_schema(root: Path, path: Path) -> dict[str, Any]:
     expected_id = f"{CONTRACT_BASE_URI}{path.relative_to(root).as_posix()}"
     if schema.get("$id") != expected_id:
         raise ConfigError(f"contract {path}: '$id' must be {expected_id!r}")
+    if schema_certainly_valid(schema):
+        return schema
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from .contracts import Violation
-from .segment.timestamps import format_timestamp
 
 __all__ = ["FINAL_OUTCOMES", "OUTCOMES", "Hop", "Journal", "Trace", "trace_sequence"]
 
@@ -42,8 +41,29 @@ FINAL_OUTCOMES: frozenset[str] = frozenset(OUTCOMES) - {"pending", "retrying"}
 log = logging.getLogger("emulator.journal")
 
 
-def _now_iso() -> str:
-    return format_timestamp(datetime.now(UTC))
+class _HopClock:
+    """Now as Segment writes timestamps (``2019-06-21T16:33:26.158Z``), for every hop.
+
+    The text up to the second is formatted once per second: a trace takes eight hops.
+    """
+
+    __slots__ = ("_second",)
+
+    def __init__(self) -> None:
+        # One tuple, swapped whole, so a thread never reads one second's text with another.
+        self._second: tuple[int, str] = (-1, "")
+
+    def now_iso(self) -> str:
+        nanoseconds = time.time_ns()
+        second, text = self._second
+        if nanoseconds // 1_000_000_000 != second:
+            second = nanoseconds // 1_000_000_000
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = (second, text)
+        return f"{text}.{nanoseconds // 1_000_000 % 1000:03d}Z"
+
+
+_now_iso = _HopClock().now_iso
 
 
 @dataclass(slots=True)

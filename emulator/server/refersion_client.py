@@ -44,7 +44,7 @@ class RefersionCall:
                     "Refersion-Public-Key": key.public_key,
                     "Refersion-Secret-Key": mask_secret(key.secret_key),
                 },
-                "body": operation.to_dict()["body"],
+                "body": operation.redacted_body(),
             },
             "response": {"status": self.status, "body": self.body, "error": self.error},
             "latencyMs": self.latency_ms,
