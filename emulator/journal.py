@@ -5,6 +5,7 @@ Plain data, no I/O. The HTTP adapters append hops; the control API and the CLI r
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import logging
 import time
@@ -176,6 +177,10 @@ class Journal:
     def __init__(self, *, cap: int) -> None:
         self._cap = cap
         self._traces: OrderedDict[str, Trace] = OrderedDict()
+        # Finished traces by arrival, the order they are dropped in: with thousands of traces
+        # still being delivered, finding the oldest finished one must not scan them all.
+        self._finished: list[tuple[int, str]] = []
+        self._finished_ids: set[str] = set()
         self._ids = itertools.count(1)
         self.dropped = 0
         self._dropped_tallies: Counter[tuple[str, str | None]] = Counter()
@@ -196,9 +201,11 @@ class Journal:
         """Tell listeners (the live UI) that ``trace`` moved on."""
         for listener in list(self.listeners):
             listener(trace)
-        # A trace that just finished may be the one that can now make room.
-        if trace.final and len(self._traces) > self._cap:
-            self._enforce_cap()
+        if trace.final:
+            self._note_finished(trace)
+            # A trace that just finished may be the one that can now make room.
+            if len(self._traces) > self._cap:
+                self._enforce_cap()
 
     def get(self, trace_id: str) -> Trace | None:
         return self._traces.get(trace_id)
@@ -248,6 +255,8 @@ class Journal:
         for trace in traces:
             self._traces[trace.id] = trace
             highest = max(highest, trace_sequence(trace.id))
+            if trace.final:
+                self._note_finished(trace)
         self._ids = itertools.count(highest + 1)
         self._dropped_tallies.update(unloaded)
         self.dropped += sum(unloaded.values())
@@ -257,6 +266,8 @@ class Journal:
 
     def clear(self) -> None:
         self._traces.clear()
+        self._finished.clear()
+        self._finished_ids.clear()
         self.dropped = 0
         self._dropped_tallies.clear()
 
@@ -266,18 +277,24 @@ class Journal:
     def __iter__(self) -> Iterator[Trace]:
         return iter(list(self._traces.values()))
 
+    def _note_finished(self, trace: Trace) -> None:
+        if trace.id not in self._finished_ids:
+            self._finished_ids.add(trace.id)
+            heapq.heappush(self._finished, (trace_sequence(trace.id), trace.id))
+
     def _enforce_cap(self) -> None:
         excess = len(self._traces) - self._cap
         if excess <= 0:
             return
-        # Unfinished traces are kept so no accepted event disappears mid-delivery. The scan
-        # stops at the first ``excess`` finished traces, so a full journal stays cheap.
+        # Unfinished traces are kept so no accepted event disappears mid-delivery.
         doomed: list[Trace] = []
-        for trace in self._traces.values():
-            if trace.final:
+        while len(doomed) < excess and self._finished:
+            _, trace_id = heapq.heappop(self._finished)
+            self._finished_ids.discard(trace_id)
+            trace = self._traces.get(trace_id)
+            # Gone already, or (after a restart) being delivered again: not droppable now.
+            if trace is not None and trace.final:
                 doomed.append(trace)
-                if len(doomed) == excess:
-                    break
         if doomed and not self.dropped:
             log.warning(
                 "journal: the cap of %d traces is reached; the oldest finished traces are "
