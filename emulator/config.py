@@ -91,6 +91,9 @@ class EmulatorConfig:
     journal_path: str | None = None
     # At ~200 bytes an id, the default dedupe memory stays under ~50 MB.
     dedupe_cap: int = 250_000
+    # Tracking-API requests wait while this many events are queued for delivery, so a client
+    # sending faster than the pipeline delivers cannot grow memory without bound.
+    delivery_backlog: int = 5_000
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -104,6 +107,10 @@ class EmulatorConfig:
             raise ConfigError(f"journal_cap must be at least 1, got {self.journal_cap}")
         if self.dedupe_cap < 1:
             raise ConfigError(f"dedupe_cap must be at least 1, got {self.dedupe_cap}")
+        if self.delivery_backlog < 1:
+            raise ConfigError(
+                f"delivery_backlog must be at least 1, got {self.delivery_backlog}"
+            )
 
     @property
     def effective_api_key(self) -> str:

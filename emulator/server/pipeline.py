@@ -42,6 +42,10 @@ class DeliveryPipeline:
         self._workers: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.Task[None]] = set()
         self._outstanding: set[str] = set()
+        # Traces waiting in a queue for a worker (not those waiting for a retry timer).
+        self._queued = 0
+        self._room = asyncio.Event()
+        self._room.set()
         # Traces whose POST is on the wire, by messageId, so the destination (when it is this
         # emulator's own) appends its hops to the trace Segment is delivering.
         self.in_flight: dict[str, Trace] = {}
@@ -75,7 +79,17 @@ class DeliveryPipeline:
 
     def enqueue(self, trace: Trace) -> None:
         self._outstanding.add(trace.id)
-        self._queue_for(trace).put_nowait(trace)
+        self._put(trace)
+
+    async def admit(self) -> None:
+        """Wait until fewer than ``delivery_backlog`` traces are queued for delivery.
+
+        Retries waiting for their time do not count: a failing destination does not stop
+        the Tracking API, only a backlog the workers have not reached yet does.
+        """
+        while self._queued >= self._runtime.config.delivery_backlog:
+            self._room.clear()
+            await self._room.wait()
 
     def clear(self) -> None:
         """Forget every queued and scheduled delivery (used by reset)."""
@@ -87,6 +101,8 @@ class DeliveryPipeline:
                 queue.get_nowait()
                 queue.task_done()
         self._outstanding.clear()
+        self._queued = 0
+        self._room.set()
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued or awaiting retry; ``False`` on timeout."""
@@ -124,8 +140,12 @@ class DeliveryPipeline:
                 self._start_timer(trace, due - now)
             else:
                 trace.add_hop("resume", "emulator restarted; delivery resumes")
-                self._queue_for(trace).put_nowait(trace)
+                self._put(trace)
             runtime.journal.changed(trace)
+
+    def _put(self, trace: Trace) -> None:
+        self._queued += 1
+        self._queue_for(trace).put_nowait(trace)
 
     def _queue_for(self, trace: Trace) -> asyncio.Queue[Trace]:
         key = trace.user_id or _str(trace.message, "anonymousId") or trace.id
@@ -134,6 +154,9 @@ class DeliveryPipeline:
     async def _work(self, queue: asyncio.Queue[Trace]) -> None:
         while True:
             trace = await queue.get()
+            self._queued -= 1
+            if self._queued < self._runtime.config.delivery_backlog:
+                self._room.set()
             try:
                 await self._attempt(trace)
             except Exception as exc:  # a bug must neither stop a worker nor lose the event
@@ -282,7 +305,7 @@ class DeliveryPipeline:
     async def _retry_later(self, trace: Trace, delay: float) -> None:
         await self._runtime.clock.sleep(delay)
         if trace.id in self._outstanding:
-            self._queue_for(trace).put_nowait(trace)
+            self._put(trace)
 
 
 def _parse_json(raw: bytes) -> Any:
