@@ -108,9 +108,7 @@ class EmulatorConfig:
         if self.dedupe_cap < 1:
             raise ConfigError(f"dedupe_cap must be at least 1, got {self.dedupe_cap}")
         if self.delivery_backlog < 1:
-            raise ConfigError(
-                f"delivery_backlog must be at least 1, got {self.delivery_backlog}"
-            )
+            raise ConfigError(f"delivery_backlog must be at least 1, got {self.delivery_backlog}")
 
     @property
     def effective_api_key(self) -> str:

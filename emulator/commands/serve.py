@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
 from ..errors import InputError
+from ..gc_tuning import tune_for_serving
 from ..secrets_mask import mask_secret
 from .options import EXIT_OK, add_emulator_options, config_from_args, mapping_from_args
 
@@ -66,6 +67,7 @@ async def _serve_async(config: EmulatorConfig, mapping: Mapping | None, stdout: 
         await emulator.start()
     except OSError as exc:
         raise InputError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    tune_for_serving()
     print(_banner(emulator.url, config), file=stdout, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
