@@ -208,6 +208,14 @@ class AffiliateStore:
         """The affiliate whose email has the same key as ``email`` (see :meth:`email_key`)."""
         return self._one(f"{_SELECT} WHERE email_key = ?", (self.email_key(email),))
 
+    def has_email(self, email: str) -> bool:
+        """Whether an affiliate's email has the same key as ``email``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM affiliates WHERE email_key = ?", (self.email_key(email),)
+            ).fetchone()
+        return row is not None
+
     def find_by_unique_merchant_id(self, unique_merchant_id: str) -> _Affiliates:
         return self._many(
             f"{_SELECT} WHERE unique_merchant_id = ? ORDER BY id", (unique_merchant_id,)
@@ -276,10 +284,9 @@ class AffiliateStore:
         placeholders = ", ".join(f":{name}" for name in row)
         insert = f"INSERT INTO affiliates (code, {names}) VALUES (:code, {placeholders})"  # noqa: S608
         with self._write() as conn:
-            code = self._insert_with_new_code(conn, insert, row)
-            created = self._one(f"{_SELECT} WHERE code = ?", (code,))
-        assert created is not None  # read back inside the inserting transaction
-        return created
+            affiliate_id = self._insert_with_new_code(conn, insert, row)
+        # Exactly what was inserted: no column has a default or a trigger to read back.
+        return Affiliate(**{name: row[name] for name in _COLUMNS if name != "id"}, id=affiliate_id)
 
     def update(self, affiliate_id: int, values: Mapping[str, str | None]) -> bool:
         """Change :data:`UPDATE_FIELDS` of one affiliate; True when a stored value differs.
@@ -377,16 +384,18 @@ class AffiliateStore:
 
     def _insert_with_new_code(
         self, conn: sqlite3.Connection, insert: str, row: dict[str, Any]
-    ) -> str:
+    ) -> int:
+        """Insert ``row`` with a fresh code (set in ``row``); the new affiliate's id."""
         for _ in range(_CODE_ATTEMPTS):
             row["code"] = self._new_code()
             try:
-                conn.execute(insert, row)
+                cursor = conn.execute(insert, row)
             except sqlite3.IntegrityError as error:
                 if "affiliates.code" in str(error):
                     continue  # drawn before: draw again
                 raise EmailTaken from error
-            return str(row["code"])
+            assert cursor.lastrowid is not None  # set by every successful INSERT
+            return cursor.lastrowid
         raise StoreError(f"no free affiliate code after {_CODE_ATTEMPTS} attempts")
 
     def _checkpoint(self) -> None:
