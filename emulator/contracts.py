@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias, cast
 
-from email_validator import EmailNotValidError, validate_email
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import (
     WEAK_MATCHES,
@@ -25,6 +24,7 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from .contract_fast_path import FastPath, schema_certainly_valid
+from .emails import email_problem
 from .errors import ConfigError
 from .secrets_mask import mask_secret
 
@@ -402,16 +402,14 @@ def _format_checker() -> FormatChecker:
     not check "uri" at all.
     """
     checker = FormatChecker()
-    checker.checks("email", raises=EmailNotValidError)(_is_email)
+    checker.checks("email")(_is_email)
     checker.checks("uri")(_is_uri)
     return checker
 
 
 def _is_email(instance: object) -> bool:
-    if isinstance(instance, str):
-        # Syntax only, no DNS: the same rule as the mapping layer and the fake Refersion.
-        validate_email(instance, check_deliverability=False)
-    return True
+    # Syntax only, no DNS: the same rule as the mapping layer and the fake Refersion.
+    return not isinstance(instance, str) or email_problem(instance) is None
 
 
 def _is_uri(instance: object) -> bool:
