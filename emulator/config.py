@@ -93,7 +93,7 @@ class EmulatorConfig:
     dedupe_cap: int = 250_000
     # Tracking-API requests wait while this many events are queued for delivery, so a client
     # sending faster than the pipeline delivers cannot grow memory without bound.
-    delivery_backlog: int = 5_000
+    delivery_backlog: int = 2_000
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

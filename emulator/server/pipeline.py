@@ -50,6 +50,9 @@ class DeliveryPipeline:
         # emulator's own) appends its hops to the trace Segment is delivering.
         self.in_flight: dict[str, Trace] = {}
         self._session: aiohttp.ClientSession | None = None
+        # Built once per API key and timeout (both can change with reconfigure()).
+        self._headers: tuple[str, dict[str, str], dict[str, str]] | None = None
+        self._timeout: aiohttp.ClientTimeout | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -181,22 +184,13 @@ class DeliveryPipeline:
         trace.attempts += 1
         trace.next_attempt_at = None
         url = runtime.destination_url
-        api_key = runtime.config.effective_api_key
-        auth = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()
-        headers = {
-            "Authorization": auth,
-            "User-Agent": USER_AGENT,
-            "Content-Type": "application/json",
-            "Accept": "*/*",
-            "Cache-Control": "no-cache",
-        }
-        shown_headers = {**headers, "Authorization": f"Basic <{mask_secret(api_key)}:>"}
+        headers, shown_headers = self._headers_for(runtime.config.effective_api_key)
         hop = trace.add_hop(
             "delivery",
             f"attempt {trace.attempts}: POST {url}",
             detail={
                 "attempt": trace.attempts,
-                "request": {"url": url, "headers": shown_headers},
+                "request": {"url": url, "headers": dict(shown_headers)},
             },
         )
         runtime.journal.changed(trace)
@@ -208,7 +202,7 @@ class DeliveryPipeline:
         body: Any = None
         retry_after: float | None = None
         try:
-            timeout = aiohttp.ClientTimeout(total=runtime.config.delivery_timeout)
+            timeout = self._timeout_for(runtime.config.delivery_timeout)
             data = json.dumps(trace.message).encode()
             async with self.session.post(url, data=data, headers=headers, timeout=timeout) as resp:
                 status = resp.status
@@ -259,6 +253,26 @@ class DeliveryPipeline:
                 trace.reason = None if delivered else verdict.label
             self._outstanding.discard(trace.id)
         runtime.journal.changed(trace)
+
+    def _headers_for(self, api_key: str) -> tuple[dict[str, str], dict[str, str]]:
+        """Segment's request headers for ``api_key``, and the same with the key masked."""
+        if self._headers is None or self._headers[0] != api_key:
+            auth = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()
+            headers = {
+                "Authorization": auth,
+                "User-Agent": USER_AGENT,
+                "Content-Type": "application/json",
+                "Accept": "*/*",
+                "Cache-Control": "no-cache",
+            }
+            shown = {**headers, "Authorization": f"Basic <{mask_secret(api_key)}:>"}
+            self._headers = (api_key, headers, shown)
+        return self._headers[1], self._headers[2]
+
+    def _timeout_for(self, seconds: float) -> aiohttp.ClientTimeout:
+        if self._timeout is None or self._timeout.total != seconds:
+            self._timeout = aiohttp.ClientTimeout(total=seconds)
+        return self._timeout
 
     def _schedule_retry(
         self, trace: Trace, hop: Hop, retry_after: float | None, label: str
