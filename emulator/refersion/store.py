@@ -97,6 +97,12 @@ CREATE_FIELDS: frozenset[str] = frozenset((*_REQUIRED, "password", *_OPTIONAL))
 # What ``update`` may change: code, id, password and creation time are fixed for life.
 UPDATE_FIELDS: frozenset[str] = frozenset((*_REQUIRED, *_OPTIONAL))
 
+_INSERTED = ("code", *_REQUIRED, *_OPTIONAL, "email_key", "password_hash", "created_at")
+_INSERT = (
+    f"INSERT INTO affiliates ({', '.join(_INSERTED)})"  # noqa: S608 (constant column names)
+    f" VALUES ({', '.join(f':{name}' for name in _INSERTED)})"
+)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS affiliates (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -280,11 +286,9 @@ class AffiliateStore:
         row["email_key"] = self.email_key(str(values["email"]))
         row["password_hash"] = hashlib.sha256(str(values["password"]).encode()).hexdigest()
         row["created_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        names = ", ".join(row)
-        placeholders = ", ".join(f":{name}" for name in row)
-        insert = f"INSERT INTO affiliates (code, {names}) VALUES (:code, {placeholders})"  # noqa: S608
-        with self._write() as conn:
-            affiliate_id = self._insert_with_new_code(conn, insert, row)
+        # One statement is its own transaction; a drawn code already taken is drawn again.
+        with self._lock:
+            affiliate_id = self._insert_with_new_code(self._conn, _INSERT, row)
         # Exactly what was inserted: no column has a default or a trigger to read back.
         return Affiliate(**{name: row[name] for name in _COLUMNS if name != "id"}, id=affiliate_id)
 
