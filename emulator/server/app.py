@@ -9,7 +9,8 @@ from aiohttp import web
 from ..clock import Clock
 from ..config import EmulatorConfig
 from ..mapping import Mapping as MappingFn
-from . import control_api, destination_api, refersion_api, tracking_api
+from . import control_api, destination_api, openapi_api, refersion_api, tracking_api
+from .access_middleware import access_middleware
 from .http_errors import SERVER_ERRORS, error_middleware
 from .keys import RUNTIME
 from .runtime import Runtime
@@ -27,10 +28,12 @@ def create_app(
     app = web.Application(middlewares=[error_middleware], client_max_size=_CLIENT_MAX_SIZE)
     app[RUNTIME] = Runtime(config, clock=clock, mapping=mapping)
     app[SERVER_ERRORS] = []
+    app.middlewares.append(access_middleware)
     app.add_routes(tracking_api.routes)
     app.add_routes(destination_api.routes)
     app.add_routes(refersion_api.routes)
     app.add_routes(control_api.routes)
+    app.add_routes(openapi_api.routes)
     app.cleanup_ctx.append(_pipeline_lifetime)
     return app
 
