@@ -38,10 +38,10 @@ def source_document(directory: Path | None = None) -> dict[str, Any]:
 
 
 def bundled_document(
-    *, server_url: str | None = None, version: str | None = None
+    *, server_url: str | None = None, version: str | None = None, directory: Path | None = None
 ) -> dict[str, Any]:
     """The self-contained document: contracts inlined; ``servers`` and version when given."""
-    document = copy.deepcopy(_bundled(contracts_directory()))
+    document = copy.deepcopy(_bundled(directory or contracts_directory()))
     if server_url is not None:
         document["servers"] = [{"url": server_url, "description": "this emulator"}]
     if version is not None:
