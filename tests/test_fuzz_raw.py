@@ -37,7 +37,8 @@ POST_PATHS = sorted(
 # The destination's documented answer to an event type it does not map (Segment's contract).
 DOCUMENTED_5XX = {"/destination": {501}}
 FUZZ = settings(
-    max_examples=500,
+    # HYPOTHESIS_PROFILE=thorough raises it.
+    max_examples=max(500, settings.default.max_examples),
     derandomize=True,
     deadline=None,
     database=None,
