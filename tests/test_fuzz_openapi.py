@@ -30,7 +30,7 @@ from tests.live import LiveEmulator
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 # Per operation and phase: about two thousand requests in all under the ci and dev profiles;
 # HYPOTHESIS_PROFILE=thorough raises it.
-MAX_EXAMPLES = max(20, settings.default.max_examples // 5)
+MAX_EXAMPLES = max(20, settings().max_examples // 5)
 STATEFUL_SCENARIOS = 15
 STATEFUL_STEPS = 6
 _SERVER_ERRORS_ALLOWED = ["2XX", "3XX", "4XX"]

@@ -18,6 +18,7 @@ import pytest
 from emulator.cli import run
 from emulator.config import DestinationSettings, RefersionCredentials
 from emulator.mapping import derive_password
+from emulator.openapi import bundled_document, operations
 from emulator.secrets_mask import mask_fields
 from emulator.server.emulator import Emulator
 from emulator.trace_format import Style, format_trace
@@ -46,6 +47,18 @@ PEOPLE: list[dict[str, Any]] = [
         },
     },
 ]
+
+
+DOCUMENT = bundled_document()
+# Every documented read of the control API (streams marked x-emulator-fuzz: false aside).
+CONTROL_READS = sorted(
+    path
+    for method, path in operations(DOCUMENT)
+    if method == "GET"
+    and path.startswith("/_emulator/")
+    and "{" not in path
+    and DOCUMENT["paths"][path]["get"].get("x-emulator-fuzz") is not False
+)
 
 
 def basic(username: str) -> dict[str, str]:
@@ -107,12 +120,7 @@ async def test_no_secret_appears_in_any_output_after_a_hostile_run(
         ]
         await call("POST", "/_emulator/deliver", json=deletes)
 
-        for path in (
-            "/_emulator/health",
-            "/_emulator/affiliates",
-            "/_emulator/report",
-            "/_emulator/openapi.json",
-        ):
+        for path in CONTROL_READS:
             await call("GET", path)
         events = await call("GET", "/_emulator/events?full=1&limit=10000")
         for event in events["events"]:
@@ -125,6 +133,7 @@ async def test_no_secret_appears_in_any_output_after_a_hostile_run(
         shown.append(repr(list(emu.runtime.journal)))
         outcomes = {(t.user_id, t.outcome) for t in emu.runtime.journal}
 
+    assert "/_emulator/affiliates" in CONTROL_READS
     # The run went where it was meant to: otherwise the search proves nothing.
     assert {
         ("u-ok", "created"),
