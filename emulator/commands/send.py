@@ -164,6 +164,7 @@ def _without_write_key(case: Case) -> Case:
 
 
 def read_cases(name: str) -> list[Case]:
+    """The cases in file ``name`` (``-`` for stdin); :class:`InputError` names what is wrong."""
     if name == "-":
         data = sys.stdin.buffer.read(_MAX_INPUT_BYTES + 1)
         label = "<stdin>"
@@ -174,7 +175,9 @@ def read_cases(name: str) -> list[Case]:
                 raise InputError(f"{name}: is a directory; expected a file")
             if path.stat().st_size > _MAX_INPUT_BYTES:
                 raise InputError(f"{name}: larger than {_MAX_INPUT_BYTES // 2**20} MB")
-            data = path.read_bytes()
+            # Read at most the limit: a device or a growing file has no honest size.
+            with path.open("rb") as file:
+                data = file.read(_MAX_INPUT_BYTES + 1)
         except OSError as exc:
             raise InputError(f"{name}: cannot read ({exc.strerror})") from None
         label = name
