@@ -218,7 +218,11 @@ def _enrich_one(
     if original is None:
         original = sent_at or received_at
     # Clock-skew correction: the device's skew is sentAt - receivedAt, applied back.
-    timestamp = received_at - (sent_at - original) if sent_at is not None else original
+    try:
+        timestamp = received_at - (sent_at - original) if sent_at is not None else original
+    except OverflowError:
+        detail = f"timestamp {client_raw!r} is too far from sentAt {sent_raw!r} to correct"
+        return IngestedEvent(item, None, "timestamp_invalid", detail)
 
     message["receivedAt"] = format_timestamp(received_at)
     message["originalTimestamp"] = format_timestamp(original)
