@@ -50,7 +50,14 @@ PEOPLE: list[dict[str, Any]] = [
 
 
 DOCUMENT = bundled_document()
-# Every documented read of the control API (streams marked x-emulator-fuzz: false aside).
+
+
+def answers_json(operation: dict[str, Any]) -> bool:
+    return "application/json" in operation["responses"].get("200", {}).get("content", {})
+
+
+# Every documented JSON read of the control API (streams marked x-emulator-fuzz: false, the
+# inspector's page, files and redirects aside).
 CONTROL_READS = sorted(
     path
     for method, path in operations(DOCUMENT)
@@ -58,6 +65,7 @@ CONTROL_READS = sorted(
     and path.startswith("/_emulator/")
     and "{" not in path
     and DOCUMENT["paths"][path]["get"].get("x-emulator-fuzz") is not False
+    and answers_json(DOCUMENT["paths"][path]["get"])
 )
 
 
