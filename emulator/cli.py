@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import IO
 
-from .commands import send, serve
+from .commands import check, generate, send, serve
 from .commands.options import EXIT_USAGE
 from .errors import EmulatorError, InputError
 
 __all__ = ["main", "run"]
 
-COMMANDS: tuple[ModuleType, ...] = (serve, send)
+COMMANDS: tuple[ModuleType, ...] = (serve, send, check, generate)
 
 
 class _Parser(argparse.ArgumentParser):
