@@ -85,6 +85,9 @@ class HttpDriver:
         )
         self._changed = asyncio.Event()
         emulator.runtime.journal.listeners.append(lambda _trace: self._changed.set())
+        # Who the current example may have created in a Refersion account check cannot reset.
+        self._identified: dict[str, str | None] = {}
+        self._cleanups = 0
 
     @property
     def own_destination(self) -> bool:
@@ -103,7 +106,7 @@ class HttpDriver:
         return self._emulator.config.destination.offer
 
     def begin_example(self) -> None:
-        self._call(self._on_loop(self._reset))
+        self._call(self._begin())
 
     def send(self, messages: Sequence[Mapping[str, Any]], *, entry: str) -> list[Delivered]:
         return self._call(self._send(list(messages), entry))
@@ -142,12 +145,36 @@ class HttpDriver:
     async def _on_loop(self, function: Callable[[], _T]) -> _T:
         return function()
 
-    def _reset(self) -> None:
+    async def _begin(self) -> None:
+        await self.clean_up()
         self._emulator.runtime.reset()
         self._log.calls.clear()
 
+    async def clean_up(self) -> None:
+        """Delete, through the pipeline, everyone identified since the last clean-up, when the
+        Refersion account is not this emulator's (its own is simply reset)."""
+        identified, self._identified = self._identified, {}
+        if self.own_refersion or not identified:
+            return
+        deletes = []
+        for user_id, email in identified.items():
+            self._cleanups += 1
+            delete = {
+                "type": "delete",
+                "userId": user_id,
+                "messageId": f"check-cleanup-{self._cleanups}",
+            }
+            if email is not None:
+                delete["email"] = email
+            deletes.append(delete)
+        url = f"{self._emulator.url}/_emulator/deliver"
+        async with self._http.post(url, json=deletes) as resp:
+            await resp.read()
+
     async def _send(self, messages: list[Mapping[str, Any]], entry: str) -> list[Delivered]:
         url = self._emulator.url
+        for message in messages:
+            self._remember(message)
         if entry == "tracking-api":
             payload = {"writeKey": _WRITE_KEY, "batch": messages}
             async with self._http.post(f"{url}/v1/batch", json=payload) as resp:
@@ -170,6 +197,15 @@ class HttpDriver:
             self._delivered(message, entry, trace)
             for message, trace in zip(messages, traces, strict=True)
         ]
+
+    def _remember(self, message: Mapping[str, Any]) -> None:
+        if message.get("type") != "identify":
+            return
+        user_id = message.get("userId") or message.get("anonymousId")
+        traits = message.get("traits")
+        email = traits.get("email") if isinstance(traits, dict) else None
+        if isinstance(user_id, str):
+            self._identified[user_id] = email if isinstance(email, str) else None
 
     async def _redeliver(self, message: Mapping[str, Any]) -> Delivered:
         message_id = message.get("messageId")
@@ -305,9 +341,11 @@ async def run_check(
             "destination": _shown(emulator.destination_url, own=driver.own_destination),
             "refersion": _shown(emulator.refersion_url, own=driver.own_refersion),
         }
-        return await asyncio.to_thread(
+        report = await asyncio.to_thread(
             run_properties, driver, options, progress=progress, target=target
         )
+        await driver.clean_up()
+        return report
 
 
 async def _reachable(http: aiohttp.ClientSession, emulator: Emulator, key: ApiKey) -> None:
