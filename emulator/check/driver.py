@@ -34,7 +34,8 @@ class Delivered:
     ``reason``. ``answer_status`` is the destination's HTTP answer to the last delivery
     attempt (``None``: never delivered). ``warnings``, ``refersion_calls`` and
     ``request_body`` are ``None`` when the destination is not this emulator's, whose journal
-    is where they come from.
+    is where they come from. ``affiliate_code`` is the code Refersion gave a created
+    affiliate, when the destination's answer passes it on.
     """
 
     message: Mapping[str, Any]
@@ -47,6 +48,7 @@ class Delivered:
     refersion_calls: tuple[RefersionCall, ...] | None
     request_body: Mapping[str, Any] | None
     trace: Mapping[str, Any]
+    affiliate_code: str | None = None
 
     @property
     def violated_contracts(self) -> frozenset[str]:

@@ -27,7 +27,7 @@ from .exercised import Exercised
 from .properties import PROPERTIES, Property, StatefulProperty
 from .report import CheckReport, Failure, PropertyResult
 
-__all__ = ["PROPERTY_NAMES", "CheckOptions", "Progress", "run_properties"]
+__all__ = ["PROPERTY_NAMES", "CheckOptions", "Progress", "hypothesis_settings", "run_properties"]
 
 PROPERTY_NAMES: tuple[str, ...] = tuple(p.name for p in PROPERTIES)
 
@@ -124,7 +124,7 @@ def _run_one(
 def _hypothesis_run(
     prop: Property | StatefulProperty, new_example: Callable[[], Example], options: CheckOptions
 ) -> None:
-    config = _settings(prop.name, options)
+    config = hypothesis_settings(prop.name, options)
     if isinstance(prop, StatefulProperty):
         machine = prop.machine(new_example)
         if options.seed is not None:
@@ -144,7 +144,8 @@ def _hypothesis_run(
     check()
 
 
-def _settings(name: str, options: CheckOptions) -> settings:
+def hypothesis_settings(name: str, options: CheckOptions) -> settings:
+    """The settings every property runs with; ``name`` picks its example database."""
     # Each property gets its own database directory: their test functions share one source.
     database = None
     if options.database is not None and options.seed is None:

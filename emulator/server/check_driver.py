@@ -233,7 +233,11 @@ class HttpDriver:
         data = trace.to_dict()
         hops: list[dict[str, Any]] = data["hops"]
         attempts = [hop for hop in hops if hop["name"] == "delivery"]
-        answer = attempts[-1]["detail"].get("response", {}).get("status") if attempts else None
+        response = attempts[-1]["detail"].get("response", {}) if attempts else {}
+        answer = response.get("status")
+        body = response.get("body")
+        affiliate = body.get("affiliate") if isinstance(body, dict) else None
+        code = affiliate.get("id") if isinstance(affiliate, dict) else None
         violations = tuple(
             f"{v['contract']} at {v['pointer'] or '/'}: {v['message']}" for v in data["violations"]
         )
@@ -253,6 +257,7 @@ class HttpDriver:
             refersion_calls=calls,
             request_body=request_body,
             trace=data,
+            affiliate_code=code if isinstance(code, str) else None,
         )
 
     async def _search(self, keyword: str) -> list[dict[str, Any]]:
