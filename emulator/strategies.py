@@ -114,7 +114,7 @@ def _known(chosen: tuple[str, ...], known: tuple[str, ...], what: str) -> tuple[
 
 # -- building blocks ----------------------------------------------------------------------
 # Strategies are built once, here: building them inside a draw costs Hypothesis a validation
-# pass per example and made generation ten times slower.
+# pass per example and made generation four times slower.
 
 # No whitespace, controls or lone surrogates: a "word" survives str.split() and strip() whole
 # and encodes as UTF-8 (a fixture file must be writable).

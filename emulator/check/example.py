@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import EmulatorError
-from .driver import Delivered, Driver
+from .driver import Delivered, Driver, RefersionCall
 from .exercised import Exercised
 
 __all__ = ["EXPECTED_REASONS", "Example", "Expect", "InvariantBroken", "Step"]
@@ -75,7 +75,7 @@ class Example:
         # What the Refersion account must hold once every step ran (affiliate store fields).
         self.affiliates: list[dict[str, Any]] = []
         # What the fake Refersion answered during the latest send (None: not observable).
-        self.last_refersion_calls: list[str] | None = None
+        self.last_refersion_calls: list[RefersionCall] | None = None
         driver.begin_example()
 
     def send(self, entry: str, *expected: Expect) -> list[Delivered]:
@@ -84,7 +84,7 @@ class Example:
         delivered = self.driver.send([e.message for e in expected], entry=entry)
         after = self.driver.refersion_calls()
         if before is not None and after is not None:
-            self.last_refersion_calls = [f"{c.endpoint} → {c.status}" for c in after[len(before) :]]
+            self.last_refersion_calls = after[len(before) :]
         for want, got in zip(expected, delivered, strict=True):
             self.steps.append(Step(want.message, entry, want.outcome, want.expected_reason))
             self.exercised.record(got, want.variant)
@@ -124,8 +124,8 @@ class Example:
             status is None or status < 500,
             f"the destination answered {status}, a 5xx, to {_shown(got.message)}",
         )
-        calls = got.refersion_calls or ()
-        broken = [f"{c.endpoint} → {c.status}" for c in calls if c.status and c.status >= 500]
+        calls = [*(got.refersion_calls or ()), *(self.last_refersion_calls or ())]
+        broken = sorted({_call(c) for c in calls if c.status is not None and c.status >= 500})
         self.require(not broken, f"Refersion answered with a 5xx: {broken}")
 
     def find(self, email: str) -> dict[str, Any] | None:
@@ -152,11 +152,14 @@ class Example:
         The fake's own log is preferred to the destination's journal: a receiver under test
         journals nothing here.
         """
-        if self.last_refersion_calls is not None:
-            return self.last_refersion_calls
-        if delivered.refersion_calls is None:
-            return None
-        return [f"{c.endpoint} → {c.status}" for c in delivered.refersion_calls]
+        calls = self.last_refersion_calls
+        if calls is None and delivered.refersion_calls is not None:
+            calls = list(delivered.refersion_calls)
+        return None if calls is None else [_call(c) for c in calls]
+
+
+def _call(call: RefersionCall) -> str:
+    return f"{call.endpoint} → {call.status}"
 
 
 def _same_email(value: object, email: str) -> bool:

@@ -21,7 +21,7 @@ from ..strategies import (
     invalid_identify_events,
     same_person_events,
 )
-from .affiliates import AFFILIATE_FIELDS, GET_NAMES, expected_affiliate, mismatches
+from .affiliates import expected_affiliate, mismatches
 from .driver import Delivered
 from .example import Example, Expect, InvariantBroken
 from .model import account_model
@@ -81,8 +81,8 @@ def _created_cleanly(example: Example, event: GeneratedEvent, got: Delivered) ->
     )
 
 
-def _create(example: Example, event: GeneratedEvent, entry: str = "tracking-api") -> Delivered:
-    [got] = example.send(entry, Expect(event.message, "created", variant=event.variant))
+def _create(example: Example, event: GeneratedEvent) -> Delivered:
+    [got] = example.send("tracking-api", Expect(event.message, "created", variant=event.variant))
     _created_cleanly(example, event, got)
     example.affiliates.append(expected_affiliate(event.fields, example.driver))
     return got
@@ -124,12 +124,12 @@ def turned_away(example: Example, event: GeneratedEvent) -> None:
 def same_request(
     example: Example, events: tuple[GeneratedEvent, GeneratedEvent, GeneratedEvent]
 ) -> None:
-    found: list[tuple[str, dict[str, Any], Mapping[str, Any] | None]] = []
+    # Each spelling must create the same affiliate (the round trip) from the same request.
+    sent: list[tuple[str, Mapping[str, Any] | None]] = []
     for event in events:
         got = _create(example, event)
-        affiliate = _round_trip(example, event.fields, got)
-        stored = {name: affiliate.get(GET_NAMES.get(name, name)) for name in AFFILIATE_FIELDS}
-        found.append((event.variant, stored, got.request_body))
+        _round_trip(example, event.fields, got)
+        sent.append((event.variant, got.request_body))
         # Start the next spelling from an empty account, the way a person would: a delete.
         cleanup = {
             "type": "delete",
@@ -138,12 +138,8 @@ def same_request(
         }
         example.send("delivery", Expect(cleanup, "deleted", variant="delete/cleanup"))
         example.affiliates.clear()
-    first_variant, first_stored, first_body = found[0]
-    for variant, stored, body in found[1:]:
-        example.require(
-            stored == first_stored,
-            f"{variant} created {stored}, {first_variant} created {first_stored}",
-        )
+    first_variant, first_body = sent[0]
+    for variant, body in sent[1:]:
         example.require(
             body == first_body,
             f"{variant} sent {body} to Refersion, {first_variant} sent {first_body}",
@@ -160,9 +156,7 @@ def delivered_once(example: Example, event: GeneratedEvent) -> None:
     example.affiliates.append(expected_affiliate(event.fields, example.driver))
     # About 1% of duplicates get past Segment's dedupe: the destination must absorb them.
     example.redeliver(Expect(message, "already_exists", variant=f"{event.variant} (redelivered)"))
-    email = event.fields["email"]
-    same = [a for a in example.driver.search(email) if str(a.get("email")).lower() == email.lower()]
-    example.require(len(same) == 1, f"{len(same)} affiliates for one messageId sent twice")
+    # Found by email, not by code: the search also shows there is only one.
     _round_trip(example, event.fields)
 
 
