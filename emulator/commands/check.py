@@ -94,8 +94,10 @@ def run_report(
                 path = write_fixture(Path(args.save_failures), result.name, failure.fixture)
                 failure.saved_to = str(path)
     if args.junit_xml:
+        junit = Path(args.junit_xml)
         try:
-            Path(args.junit_xml).write_text(report.junit_xml(), encoding="utf-8")
+            junit.parent.mkdir(parents=True, exist_ok=True)
+            junit.write_text(report.junit_xml(), encoding="utf-8")
         except OSError as exc:
             raise InputError(
                 f"{args.junit_xml}: cannot write the JUnit report ({exc.strerror})"
