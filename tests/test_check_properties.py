@@ -160,3 +160,33 @@ async def test_a_mapping_passed_in_is_the_one_checked() -> None:
     [failure] = report.failures
     assert "affiliate/get differs" in failure.message
     assert "last_name" in failure.message
+
+
+def raises_on_company(message: Any, *, settings: MappingSettings) -> Any:
+    """A planted crash: a mapping that raises (the Mapping protocol forbids it)."""
+    traits = message.get("traits")
+    if isinstance(traits, dict) and "company" in traits:
+        raise KeyError("company")
+    return map_message(message, settings=settings)
+
+
+async def test_a_crashing_mapping_fails_fast_on_the_5xx_and_shrinks_to_the_trigger() -> None:
+    report = await run_check(
+        CONFIG,
+        CheckOptions(examples=EXAMPLES, seed=5, properties=("round_trip",)),
+        mapping=raises_on_company,
+    )
+    [failure] = report.failures
+    assert "unhandled exceptions" in failure.message
+    assert failure.fixture is not None
+    [event] = failure.fixture["events"]
+    assert set(event["traits"]) <= {
+        "name",
+        "firstName",
+        "lastName",
+        "first_name",
+        "last_name",
+        "email",
+        "company",
+    }
+    assert "company" in event["traits"]

@@ -58,7 +58,8 @@ class Delivered:
 class Driver(Protocol):
     """A pipeline under check: this emulator, or its Segment side before a receiver under test.
 
-    Every method blocks until the answer is known; events are final when ``send`` returns.
+    Every method blocks until the answer is known; ``send`` returns once each event is final
+    or waits for a retry (which no passing example needs).
     """
 
     @property
@@ -74,8 +75,8 @@ class Driver(Protocol):
         """The ``offer`` setting new affiliates must be opted into, if any."""
 
     def begin_example(self) -> None:
-        """Forget everything the Segment side remembers (journal, dedupe) and, when the
-        Refersion account is this emulator's, every affiliate."""
+        """Forget everything the Segment side remembers (journal, dedupe, server errors) and,
+        when the Refersion account is this emulator's, every affiliate."""
 
     def send(self, messages: Sequence[Mapping[str, Any]], *, entry: str) -> list[Delivered]:
         """Send ``messages`` in one request the ``entry`` way; wait until each is final."""

@@ -16,7 +16,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
-from hypothesis.errors import FlakyFailure
 from hypothesis.stateful import run_state_machine_as_test
 
 from ..errors import ConfigError
@@ -193,8 +192,9 @@ def _failure(
 
 
 def _message(exc: BaseException) -> str:
-    if isinstance(exc, FlakyFailure) and exc.exceptions:
-        return f"flaky (failed, then passed when rerun): {_message(exc.exceptions[0])}"
+    # Hypothesis reports a failure that did not happen again (flaky) as a group around it.
+    if isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        return f"{type(exc).__name__} ({exc.message}): {_message(exc.exceptions[0])}"
     if isinstance(exc, InvariantBroken):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"

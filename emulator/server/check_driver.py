@@ -149,6 +149,8 @@ class HttpDriver:
         await self.clean_up()
         self._emulator.runtime.reset()
         self._log.calls.clear()
+        # Each example answers for its own server errors, or shrinking would blame them all.
+        self._emulator.app_errors.clear()
 
     async def clean_up(self) -> None:
         """Delete, through the pipeline, everyone identified since the last clean-up, when the
@@ -215,12 +217,17 @@ class HttpDriver:
         return delivered
 
     async def _settle(self, traces: list[Trace]) -> None:
-        """Wait until every trace is final, woken by the journal rather than by polling."""
+        """Wait until every trace is final or awaiting a retry, woken by the journal.
+
+        A retry means the destination answered 429, a 5xx or nothing: the example has
+        already failed, and waiting out Segment's retries would only slow shrinking down.
+        """
         deadline = self._loop.time() + self._settle_timeout
         while True:
             self._changed.clear()
             remaining = deadline - self._loop.time()
-            if all(trace.final for trace in traces) or remaining <= 0:
+            settled = all(trace.final or trace.outcome == "retrying" for trace in traces)
+            if settled or remaining <= 0:
                 return
             try:
                 await asyncio.wait_for(self._changed.wait(), remaining)
