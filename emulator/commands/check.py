@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from ..check import PROPERTY_NAMES, CheckOptions, CheckReport
 from ..check.counterexample import write_fixture
@@ -76,11 +76,7 @@ def run_report(
         properties=tuple(args.properties) if args.properties else PROPERTY_NAMES,
         database=DATABASE,
     )
-    overrides: dict[str, Any] = {"port": args.port, "retry_initial_backoff": 0.05}
-    if args.retry_budget is None:
-        # A dead receiver must fail the example in seconds, not after Segment's four hours.
-        overrides["retry_budget"] = 5.0
-    config = config_from_args(args, **overrides)
+    config = config_from_args(args, port=args.port)
     progress = _Progress(stderr) if stderr.isatty() else None
     try:
         report = asyncio.run(run_check(config, options, mapping=mapping, progress=progress))

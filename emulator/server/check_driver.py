@@ -79,10 +79,9 @@ class HttpDriver:
             "Refersion-Secret-Key": read_key.secret_key,
             "User-Agent": CHECK_AGENT,
         }
+        # One delivery attempt, with its call to Refersion, then a little slack.
         config = emulator.config
-        self._settle_timeout = (
-            config.delivery_timeout + config.refersion_timeout + config.retry_budget + 2.0
-        )
+        self._settle_timeout = config.delivery_timeout + config.refersion_timeout + 2.0
         self._changed = asyncio.Event()
         emulator.runtime.journal.listeners.append(lambda _trace: self._changed.set())
         # Who the current example may have created in a Refersion account check cannot reset.
