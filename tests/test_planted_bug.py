@@ -89,3 +89,41 @@ def test_check_catches_a_dropped_zip_and_send_replays_the_shrunk_counterexample(
     code, out, _ = cli("send", str(saved))
     assert code == 0, out
     assert "PASS" in out
+
+
+def forgets_whom_to_delete(message: Any, *, settings: MappingSettings) -> MappingResult:
+    """The planted bug: deletes look for nobody, so affiliates survive them."""
+    result = map_message(message, settings=settings)
+    if isinstance(result, Operation) and result.endpoint == "affiliate/delete":
+        return dataclasses.replace(result, body={"unique_merchant_id": "nobody"})
+    return result
+
+
+def test_a_counterexample_of_several_events_replays_as_one_delivery_fixture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("emulator.server.runtime.map_message", forgets_whom_to_delete)
+    code, out, _ = cli(
+        "check",
+        "--property",
+        "delete_leaves_nothing",
+        "--examples",
+        "20",
+        "--seed",
+        "3",
+        "--save-failures",
+        str(tmp_path),
+    )
+    assert code == 1
+    assert "expected deleted, got not_found" in out
+    [saved] = tmp_path.glob("check-delete_leaves_nothing-*.json")
+    fixture = json.loads(saved.read_text(encoding="utf-8"))
+    # The identify entered through the Tracking API and the delete as a delivery: one entry.
+    assert fixture["entry"] == "delivery"
+    assert [event["type"] for event in fixture["events"]] == ["identify", "delete"]
+    assert fixture["expect"]["outcomes"] == ["created", "deleted"]
+    assert fixture["expect"]["affiliates"] == []
+
+    assert cli("send", str(saved))[0] == 1
+    monkeypatch.undo()
+    assert cli("send", str(saved))[0] == 0

@@ -50,11 +50,11 @@ def account_model(new_example: Callable[[], Example]) -> type[RuleBasedStateMach
             message.update(userId=user_id, messageId=self._tag(message["messageId"]))
             message["traits"] = {**message["traits"], "email": email}
             outcome = "already_exists" if user in self.model else "created"
-            self.example.send("tracking-api", Expect(message, outcome, variant=event.variant))
             if outcome == "created":
                 fields = {**event.fields, "unique_merchant_id": user_id, "email": email}
-                self.model[user] = expected_affiliate(fields, self.example.driver)
+                self._change(user, expected_affiliate(fields, self.example.driver))
             self.sent.append(message)
+            self.example.send("tracking-api", Expect(message, outcome, variant=event.variant))
 
         @precondition(lambda self: bool(self.sent))
         @rule(data=st.data())
@@ -70,12 +70,18 @@ def account_model(new_example: Callable[[], Example]) -> type[RuleBasedStateMach
             if "email" in message:
                 message["email"] = email
             outcome = "deleted" if user in self.model else "not_found"
+            self._change(user, None)
             self.example.send("delivery", Expect(message, outcome, variant=event.variant))
+
+        def _change(self, user: int, affiliate: dict[str, Any] | None) -> None:
+            """Update the model, and what a fixture of this run expects, before the step."""
             self.model.pop(user, None)
+            if affiliate is not None:
+                self.model[user] = affiliate
+            self.example.affiliates[:] = list(self.model.values())
 
         @invariant()
         def account_equals_model(self) -> None:
-            self.example.affiliates[:] = list(self.model.values())
             for user in range(USERS):
                 _, email = _user(user)
                 found = [

@@ -82,9 +82,11 @@ def _created_cleanly(example: Example, event: GeneratedEvent, got: Delivered) ->
 
 
 def _create(example: Example, event: GeneratedEvent) -> Delivered:
+    # The account the example expects is updated before each send: a fixture written from
+    # a failing step must expect what that step should have done.
+    example.affiliates.append(expected_affiliate(event.fields, example.driver))
     [got] = example.send("tracking-api", Expect(event.message, "created", variant=event.variant))
     _created_cleanly(example, event, got)
-    example.affiliates.append(expected_affiliate(event.fields, example.driver))
     return got
 
 
@@ -136,8 +138,8 @@ def same_request(
             "userId": event.fields["unique_merchant_id"],
             "messageId": f"{event.message['messageId']}-cleanup",
         }
-        example.send("delivery", Expect(cleanup, "deleted", variant="delete/cleanup"))
         example.affiliates.clear()
+        example.send("delivery", Expect(cleanup, "deleted", variant="delete/cleanup"))
     first_variant, first_body = sent[0]
     for variant, body in sent[1:]:
         example.require(
@@ -148,12 +150,12 @@ def same_request(
 
 def delivered_once(example: Example, event: GeneratedEvent) -> None:
     message = event.message
+    example.affiliates.append(expected_affiliate(event.fields, example.driver))
     example.send(
         "tracking-api",
         Expect(message, "created", variant=event.variant),
         Expect(message, "duplicate", variant=f"{event.variant} (same messageId)"),
     )
-    example.affiliates.append(expected_affiliate(event.fields, example.driver))
     # About 1% of duplicates get past Segment's dedupe: the destination must absorb them.
     example.redeliver(Expect(message, "already_exists", variant=f"{event.variant} (redelivered)"))
     # Found by email, not by code: the search also shows there is only one.
@@ -163,8 +165,8 @@ def delivered_once(example: Example, event: GeneratedEvent) -> None:
 def delete_leaves_nothing(example: Example, pair: tuple[GeneratedEvent, GeneratedEvent]) -> None:
     identify, delete = pair
     _create(example, identify)
-    [got] = example.send("delivery", Expect(delete.message, "deleted", variant=delete.variant))
     example.affiliates.clear()
+    [got] = example.send("delivery", Expect(delete.message, "deleted", variant=delete.variant))
     example.require(
         not got.violations, f"contract violations for {delete.variant}: {got.violations}"
     )
