@@ -345,18 +345,26 @@ async def run_check(
     emulator = Emulator(config, mapping=mapping)
     log = RefersionLog()
     emulator.app.on_response_prepare.append(log.on_response_prepare)
-    async with emulator, aiohttp.ClientSession(headers={"User-Agent": CHECK_AGENT}) as http:
-        await _reachable(http, emulator, read_key)
-        driver = HttpDriver(emulator, http, asyncio.get_running_loop(), log, read_key=read_key)
-        target = {
-            "destination": _shown(emulator.destination_url, own=driver.own_destination),
-            "refersion": _shown(emulator.refersion_url, own=driver.own_refersion),
-        }
-        report = await asyncio.to_thread(
-            run_properties, driver, options, progress=progress, target=target
-        )
-        await driver.clean_up()
-        return report
+    try:
+        await emulator.start()
+    except OSError as exc:
+        raise InputError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    try:
+        async with aiohttp.ClientSession(headers={"User-Agent": CHECK_AGENT}) as http:
+            await _reachable(http, emulator, read_key)
+            loop = asyncio.get_running_loop()
+            driver = HttpDriver(emulator, http, loop, log, read_key=read_key)
+            target = {
+                "destination": _shown(emulator.destination_url, own=driver.own_destination),
+                "refersion": _shown(emulator.refersion_url, own=driver.own_refersion),
+            }
+            report = await asyncio.to_thread(
+                run_properties, driver, options, progress=progress, target=target
+            )
+            await driver.clean_up()
+            return report
+    finally:
+        await emulator.stop()
 
 
 async def _reachable(http: aiohttp.ClientSession, emulator: Emulator, key: ApiKey) -> None:
