@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis import example as explicit_example
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -31,7 +32,8 @@ __all__ = ["PROPERTY_NAMES", "CheckOptions", "Progress", "hypothesis_settings", 
 PROPERTY_NAMES: tuple[str, ...] = tuple(p.name for p in PROPERTIES)
 
 Progress = Callable[[str, int, int], None]
-"""Called with (property, examples run so far, examples asked for) as examples start."""
+"""Called with (property, examples run so far, examples planned) as examples start; more
+than planned run while a failure is shrunk."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,18 +97,20 @@ def _run_one(
 ) -> PropertyResult:
     run = _Run()
     exercised = Exercised()
+    first = prop.first() if isinstance(prop, Property) else []
+    planned = options.examples + len(first)
 
     def new_example() -> Example:
         example = Example(driver, exercised)
         run.examples.append(example)
         if progress is not None:
-            progress(prop.name, len(run.examples), options.examples)
+            progress(prop.name, len(run.examples), planned)
         return example
 
     started = time.perf_counter()
     failure: Failure | None = None
     try:
-        _hypothesis_run(prop, new_example, options)
+        _hypothesis_run(prop, new_example, options, first)
     except Exception as exc:  # noqa: BLE001 - whatever the pipeline raised is the finding
         failure = _failure(prop, exc, run.examples[-1] if run.examples else None, driver, options)
     return PropertyResult(
@@ -121,7 +125,10 @@ def _run_one(
 
 
 def _hypothesis_run(
-    prop: Property | StatefulProperty, new_example: Callable[[], Example], options: CheckOptions
+    prop: Property | StatefulProperty,
+    new_example: Callable[[], Example],
+    options: CheckOptions,
+    first: list[Any],
 ) -> None:
     config = hypothesis_settings(prop.name, options)
     if isinstance(prop, StatefulProperty):
@@ -133,11 +140,12 @@ def _hypothesis_run(
 
     body = prop.body
 
-    @config
-    @given(value=prop.strategy)
-    def check(value: Any) -> None:
+    def run(value: Any) -> None:
         body(new_example(), value)
 
+    for value in reversed(first):
+        run = explicit_example(value=value)(run)
+    check = config(given(value=prop.strategy)(run))
     if options.seed is not None:
         check = seed(options.seed)(check)
     check()

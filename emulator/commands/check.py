@@ -37,7 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_emulator_options(parser)
     parser.add_argument(
-        "--examples", type=int, default=100, help="examples per property (default 100)"
+        "--examples",
+        type=int,
+        default=100,
+        help="generated examples per property (default 100); invalid_turned_away also "
+        "checks the simplest event breaking each rule first",
     )
     parser.add_argument(
         "--property",
@@ -128,7 +132,7 @@ class _Progress:
         if self._current is not None and name != self._current:
             self._stream.write("\n")
         self._current = name
-        phase = f"{done}/{total}" if done <= total else f"{done} (shrinking a failure)"
+        phase = f"{done}/{total}" if done <= total else f"{done} ({done - total} more)"
         self._stream.write(f"\r  {name:<26} example {phase}\x1b[K")
         self._stream.flush()
 

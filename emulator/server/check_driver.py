@@ -9,6 +9,8 @@ reads back through ``affiliate/search`` and ``affiliate/get``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -39,6 +41,7 @@ CHECK_AGENT = "refersion-emulator-check"
 """The User-Agent of the check's own requests, which the Refersion log leaves out."""
 _WRITE_KEY = "refersion-emulator-check"
 _MAX_SEARCH_PAGES = 50
+_NEVER_RETRY = 24 * 3600.0
 _T = TypeVar("_T")
 
 
@@ -146,7 +149,18 @@ class HttpDriver:
 
     async def _begin(self) -> None:
         await self.clean_up()
-        self._emulator.runtime.reset()
+        runtime = self._emulator.runtime
+        runtime.reset()
+        # A retry of the previous example may already be on the wire; reset cannot recall
+        # it, so wait for it to land before this example starts counting.
+        deadline = self._loop.time() + self._settle_timeout
+        while True:
+            self._changed.clear()
+            remaining = deadline - self._loop.time()
+            if not runtime.pipeline.in_flight or remaining <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
         self._log.calls.clear()
         # Each example answers for its own server errors, or shrinking would blame them all.
         self._emulator.app_errors.clear()
@@ -342,6 +356,11 @@ async def run_check(
         read_key = parse_api_key(config.effective_api_key)
     except InvalidApiKey as exc:
         raise InputError(f"--api-key: {exc}") from None
+    # Every event settles at its first attempt; a retry firing later would land in another
+    # example (and, on CPython 3.11, race Hypothesis' own use of the ast module).
+    config = dataclasses.replace(
+        config, retry_initial_backoff=_NEVER_RETRY, retry_max_backoff=_NEVER_RETRY
+    )
     emulator = Emulator(config, mapping=mapping)
     log = RefersionLog()
     emulator.app.on_response_prepare.append(log.on_response_prepare)
