@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .access import MIN_TOKEN_LENGTH, is_loopback_host
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -91,6 +92,13 @@ class EmulatorConfig:
     journal_path: str | None = None
     # At ~200 bytes an id, the default dedupe memory stays under ~50 MB.
     dedupe_cap: int = 250_000
+    # aiohttp's keep-alive timer also runs while a connection has not sent complete request
+    # headers, so this bounds a client trickling headers as well as an idle connection.
+    header_timeout: float = 30.0
+    # A request body that takes longer than this to arrive is refused with 408.
+    body_timeout: float = 30.0
+    # When set, /_emulator/* answers only requests carrying it; required off loopback.
+    control_token: str | None = field(default=None, repr=False)
     # Tracking-API requests wait while this many events are queued for delivery, so a client
     # sending faster than the pipeline delivers cannot grow memory without bound.
     delivery_backlog: int = 2_000
@@ -107,6 +115,16 @@ class EmulatorConfig:
             raise ConfigError(f"journal_cap must be at least 1, got {self.journal_cap}")
         if self.dedupe_cap < 1:
             raise ConfigError(f"dedupe_cap must be at least 1, got {self.dedupe_cap}")
+        for name in ("header_timeout", "body_timeout"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.control_token is not None and len(self.control_token) < MIN_TOKEN_LENGTH:
+            raise ConfigError(f"control_token must be at least {MIN_TOKEN_LENGTH} characters")
+        if self.control_token is None and not is_loopback_host(self.host):
+            raise ConfigError(
+                f"host {self.host!r} is not a loopback address; exposing the emulator needs a "
+                "control_token for /_emulator/*"
+            )
         if self.delivery_backlog < 1:
             raise ConfigError(f"delivery_backlog must be at least 1, got {self.delivery_backlog}")
 

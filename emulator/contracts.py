@@ -28,10 +28,20 @@ from .emails import email_problem
 from .errors import ConfigError
 from .secrets_mask import mask_secret
 
-__all__ = ["CONTRACT_BASE_URI", "ContractObserver", "ContractSet", "Violation", "default_contracts"]
+__all__ = [
+    "CONTRACT_BASE_URI",
+    "OPENAPI_FILE",
+    "ContractObserver",
+    "ContractSet",
+    "Violation",
+    "contracts_directory",
+    "default_contracts",
+]
 
 CONTRACT_BASE_URI = "https://refersion-emulator.local/contracts/"
 """A contract's ``$id`` is this plus its path under ``contracts/``; cross-file ``$ref``s use it."""
+OPENAPI_FILE = "openapi.json"
+"""The OpenAPI document beside the contracts (not a contract itself; see emulator.openapi)."""
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _MAX_VALUE_JSON = 200
@@ -113,8 +123,8 @@ class ContractSet:
         draft 2020-12 schema, has an ``$id`` that does not match its path, or has a ``$ref``
         that cannot be resolved offline.
         """
-        root = directory if directory is not None else _default_directory()
-        paths = sorted(root.rglob("*.json"))
+        root = directory if directory is not None else contracts_directory()
+        paths = sorted(p for p in root.rglob("*.json") if p != root / OPENAPI_FILE)
         if not paths:
             raise ConfigError(f"no contracts (*.json files) found under {root}")
         schemas = {_contract_name(root, path): _read_schema(root, path) for path in paths}
@@ -317,7 +327,8 @@ def _too_deep(contract: str, instance: Any) -> Violation:
     )
 
 
-def _default_directory() -> Path:
+def contracts_directory() -> Path:
+    """The bundled ``contracts/`` directory."""
     # A wheel carries the schemas inside the package; a source checkout keeps them at the top.
     for candidate in (_PACKAGE_DIR / "_contracts", _PACKAGE_DIR.parent / "contracts"):
         if candidate.is_dir():

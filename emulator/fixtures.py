@@ -13,6 +13,7 @@ of ``POST /v1/identify`` and is read as an identify. Pure: parsing and judging, 
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -74,10 +75,13 @@ class Case:
 
 def parse_cases(name: str, data: bytes) -> list[Case]:
     """Parse one file's bytes; raise :class:`InputError` naming ``name`` and the problem."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(f"{name}: not UTF-8 text but UTF-16 (byte-order mark); save it as UTF-8")
     if b"\x00" in data:
         raise InputError(f"{name}: binary file; expected JSON")
     try:
-        text = data.decode("utf-8")
+        # utf-8-sig: editors on Windows start UTF-8 files with a byte-order mark.
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not UTF-8 text (byte {exc.start})") from None
     if not text.strip():

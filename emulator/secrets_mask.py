@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["mask_secret"]
+from collections.abc import Collection
+from typing import Any
+
+__all__ = ["mask_fields", "mask_secret"]
 
 
 def mask_secret(value: str) -> str:
@@ -14,3 +17,17 @@ def mask_secret(value: str) -> str:
     if len(value) <= 6:
         return f"…({len(value)} chars)"
     return f"{value[:4]}…({len(value)} chars)"
+
+
+def mask_fields(value: Any, names: Collection[str]) -> Any:
+    """A copy of the object ``value`` with its string fields ``names`` masked; else ``value``.
+
+    >>> mask_fields({"writeKey": "wk_live_0123456789", "userId": "u1"}, {"writeKey"})
+    {'writeKey': 'wk_l…(18 chars)', 'userId': 'u1'}
+    """
+    if not isinstance(value, dict) or not any(name in value for name in names):
+        return value
+    return {
+        key: mask_secret(item) if key in names and isinstance(item, str) else item
+        for key, item in value.items()
+    }

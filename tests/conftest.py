@@ -27,6 +27,8 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
+FUZZ_NOTES = pytest.StashKey[list[str]]()
+"""Lines the fuzz tests add (cases tried); printed in the terminal summary."""
 FIXTURES = ROOT / "fixtures"
 
 
@@ -51,3 +53,11 @@ async def emulator() -> AsyncIterator[Emulator]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    notes = terminalreporter.config.stash.get(FUZZ_NOTES, [])
+    if notes:
+        terminalreporter.section("fuzzing")
+        for line in notes:
+            terminalreporter.write_line(line)

@@ -20,7 +20,9 @@ from emulator.secrets_mask import mask_secret
 __all__: list[str] = []
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
-SCHEMA_FILES = sorted(CONTRACTS_DIR.rglob("*.json"))
+SCHEMA_FILES = sorted(
+    p for p in CONTRACTS_DIR.rglob("*.json") if p != CONTRACTS_DIR / "openapi.json"
+)
 REQUIRED_CONTRACTS = {
     "segment/message",
     "segment/identify",

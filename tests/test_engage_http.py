@@ -135,6 +135,8 @@ async def test_the_python_api_syncs_a_computed_trait(emulator: Emulator) -> None
         (f"audiences/{KEY}/sync", {"members": [{"email": "a@b.c"}]}, 400, "members[0]"),
         (f"audiences/{KEY}/sync", {"members": [], "when": 1}, 400, "unknown field when"),
         (f"audiences/{KEY}/sync", {"members": [], "at": "yesterday"}, 400, "ISO 8601"),
+        (f"audiences/{KEY}/sync", {"members": [], "at": "0001-01-01T00:00+01:00"}, 400, "ISO"),
+        (f"audiences/{KEY}/sync", {"members": [], "at": "9999-12-31T12:00:00Z"}, 400, "9999"),
         (f"audiences/{KEY}/sync", {"users": []}, 400, "members"),
         ("audiences/nope/sync", [], 404, "no Engage audience"),
     ],

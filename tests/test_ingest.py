@@ -125,6 +125,20 @@ def test_size_limits_are_segments() -> None:
         ({"type": "identify", "userId": "u", "context": "c"}, "context_not_object"),
         ({"type": "identify", "userId": "u", "integrations": [True]}, "integrations_not_object"),
         ({"type": "identify", "userId": "u", "timestamp": "yesterday"}, "timestamp_invalid"),
+        # Dates a Python datetime cannot hold once in UTC, or once corrected for clock skew.
+        (
+            {"type": "identify", "userId": "u", "sentAt": "0001-01-01T00:00+01:00"},
+            "timestamp_invalid",
+        ),
+        (
+            {
+                "type": "identify",
+                "userId": "u",
+                "sentAt": "9999-12-31T00:00:00Z",
+                "timestamp": "0001-01-01T00:00:00Z",
+            },
+            "timestamp_invalid",
+        ),
     ],
 )
 def test_ingest_reason_codes(item: dict[str, Any], reason: str) -> None:
@@ -201,6 +215,7 @@ def test_existing_message_id_is_kept() -> None:
         ("2026-11-29T20:29:24.770905+00:00", "2026-11-29T20:29:24.770Z"),
         ("2019-02-19T21:58:54.387-02:00", "2019-02-19T23:58:54.387Z"),
         ("2015-02-23T22:28:55", "2015-02-23T22:28:55.000Z"),
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z"),
     ],
 )
 def test_timestamps_parse_iso_and_go_style(raw: str, formatted: str) -> None:
@@ -209,6 +224,18 @@ def test_timestamps_parse_iso_and_go_style(raw: str, formatted: str) -> None:
     assert format_timestamp(parsed) == formatted
 
 
-@pytest.mark.parametrize("raw", ["", "yesterday", 12, None, "2020-13-45T00:00:00Z", "x" * 100])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "yesterday",
+        12,
+        None,
+        "2020-13-45T00:00:00Z",
+        "x" * 100,
+        "2020-13-01 00:00:00 +0000",
+        "9999-12-31T23:59:59-01:00",
+    ],
+)
 def test_unparsable_timestamps(raw: object) -> None:
     assert parse_timestamp(raw) is None

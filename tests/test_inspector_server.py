@@ -210,7 +210,7 @@ async def test_a_browser_that_stops_reading_does_not_grow_memory() -> None:
         host, port = emulator.url.removeprefix("http://").rsplit(":", 1)
         with socket.create_connection((host, int(port))) as stalled:
             stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            stalled.sendall(b"GET /_emulator/stream HTTP/1.1\r\nHost: emulator\r\n\r\n")
+            stalled.sendall(b"GET /_emulator/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             async with asyncio.timeout(10):
                 while len(emulator.app[STREAM_HUB]) == 0:
                     await asyncio.sleep(0.01)

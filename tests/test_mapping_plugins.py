@@ -95,9 +95,9 @@ def test_a_bad_spec_says_which_and_why(spec: str, problem: str) -> None:
 
 
 @pytest.mark.usefixtures("team_dir")
-@pytest.mark.parametrize("command", ["send", "serve"])
+@pytest.mark.parametrize("command", ["send", "replay", "serve"])
 def test_the_commands_exit_2_with_one_line_for_a_bad_spec(command: str) -> None:
-    args = [str(DOC)] if command == "send" else ["--port", "0"]
+    args = ["--port", "0"] if command == "serve" else [str(DOC)]
     code, out, err = cli(command, "--mapping", "team_mappings:nope", *args)
     assert (code, out) == (2, "")
     assert err == "error: mapping 'team_mappings:nope': 'team_mappings' has no attribute 'nope'\n"

@@ -19,6 +19,7 @@ from emulator.mapping import (
     derive_password,
     map_message,
 )
+from emulator.strategies import GeneratedEvent, engage_events, identify_events
 
 REPEATED_4_TIMES = re.compile(r"(.)\1{3}", re.DOTALL)
 SYMBOL = re.compile(r"[^A-Za-z0-9]")
@@ -83,46 +84,6 @@ messages = json_values | st.fixed_dictionaries(
 )
 
 
-# Junk traits must not use these: a non-string name is a rejection, not a warning.
-NAME_KEYS = frozenset({"name", "firstName", "lastName", "first_name", "last_name"})
-
-# Well-formed identifies: everything required is valid, the optional traits are anything.
-words = st.text(st.characters(exclude_categories=["Z", "Cc", "Cs"]), min_size=1, max_size=12)
-valid_emails = st.from_regex(
-    r"[a-z0-9]{1,12}(\.[a-z0-9]{1,8})?@[a-z0-9]{1,12}\.(com|org|io)", fullmatch=True
-)
-valid_ids = words | st.integers()
-
-
-@st.composite
-def valid_identifies(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
-    """An identify that must map, with the first and last name it must send."""
-    first, last = draw(words), draw(words)
-    convention = draw(st.sampled_from(["name", "camel", "snake"]))
-    if convention == "name":
-        names = {"name": f"{first} {last}"}
-    elif convention == "camel":
-        names = {"firstName": first, "lastName": last}
-    else:
-        names = {"first_name": first, "last_name": last}
-    optional = draw(
-        st.fixed_dictionaries(
-            {}, optional={"address": addresses, "phone": json_values, "company": json_values}
-        )
-    )
-    extra = draw(
-        st.dictionaries(text.filter(lambda key: key not in NAME_KEYS), json_values, max_size=3)
-    )
-    id_key = draw(st.sampled_from(["userId", "anonymousId"]))
-    message = {
-        **extra,
-        "type": "identify",
-        id_key: draw(valid_ids),
-        "traits": {**extra, **names, **optional, "email": draw(valid_emails)},
-    }
-    return message, first, last
-
-
 def resolve_pointer(document: Any, pointer: str) -> Any:
     for token in pointer.split("/")[1:]:
         document = document[token.replace("~1", "/").replace("~0", "~")]
@@ -162,20 +123,22 @@ def test_map_message_never_raises_and_results_are_coherent(message: Any, salt: s
 
 
 @settings(max_examples=200)
-@given(case=valid_identifies())
-def test_well_formed_identify_always_maps(case: tuple[dict[str, Any], str, str]) -> None:
-    message, first, last = case
-    result = map_message(message, settings=MappingSettings(password_salt="salt"))
+@given(event=identify_events() | engage_events())
+def test_well_formed_identify_maps_to_exactly_the_fields_it_carries(
+    event: GeneratedEvent,
+) -> None:
+    result = map_message(event.message, settings=MappingSettings(password_salt="salt"))
     assert isinstance(result, Operation), result
     body = result.body
-    assert (body["first_name"], body["last_name"]) == (first, last)
-    assert body["email"] == message["traits"]["email"]
+    decided_by_settings = {"password", "status", "send_welcome"}
+    assert {k: v for k, v in body.items() if k not in decided_by_settings} == dict(event.fields)
+    assert event.warnings <= {warning.code for warning in result.warnings}
     assert password_problems(body["password"], body["email"]) == []
     assert all(isinstance(value, str) and value.strip() for value in body.values())
     assert [entry.target for entry in result.lineage] == list(body)
     for entry in result.lineage:
         if entry.source.startswith("/"):
-            resolve_pointer(message, entry.source)
+            resolve_pointer(event.message, entry.source)
 
 
 @settings(max_examples=200)

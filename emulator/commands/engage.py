@@ -12,7 +12,13 @@ from typing import IO, Any
 from ..errors import InputError
 from ..segment.engage_plan import EngagePlan, parse_plan
 from ..trace_format import Style, format_trace
-from .options import EXIT_FAILED, EXIT_OK, add_emulator_options, config_from_args
+from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_emulator_options,
+    in_process_config,
+    mapping_from_args,
+)
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
@@ -35,11 +41,7 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
 async def _engage(args: argparse.Namespace, plan: EngagePlan, stdout: IO[str]) -> int:
     from ..server.engage_runner import run_plan
 
-    overrides: dict[str, Any] = {"port": 0, "retry_initial_backoff": 0.05}
-    if args.retry_budget is None:
-        # Keep an unreachable destination from holding the command for four hours.
-        overrides["retry_budget"] = 5.0
-    report = await run_plan(plan, base=config_from_args(args, **overrides))
+    report = await run_plan(plan, base=in_process_config(args), mapping=mapping_from_args(args))
     if args.json:
         print(json.dumps(report.to_dict(), indent=2), file=stdout)
     else:

@@ -18,6 +18,7 @@ __all__ = [
     "EXIT_USAGE",
     "add_emulator_options",
     "config_from_args",
+    "in_process_config",
     "mapping_from_args",
 ]
 
@@ -49,6 +50,16 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         help="inject a fault, e.g. refersion:affiliate/new=503@0.3 (repeatable; see README)",
     )
+
+
+def in_process_config(args: argparse.Namespace) -> EmulatorConfig:
+    """The configuration of an in-process run (send, replay, engage): any free port, and a
+    short retry budget unless one is given, so an unreachable destination cannot hold the
+    command for Segment's four hours."""
+    overrides: dict[str, Any] = {"port": 0, "retry_initial_backoff": 0.05}
+    if args.retry_budget is None:
+        overrides["retry_budget"] = 5.0
+    return config_from_args(args, **overrides)
 
 
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConfig:

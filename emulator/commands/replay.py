@@ -17,8 +17,14 @@ from ..fixtures import Case
 from ..junit import JUnitCase, junit_xml
 from ..trace_format import Style
 from .case_output import case_json
-from .options import EXIT_FAILED, EXIT_OK, add_emulator_options, mapping_from_args
-from .send import case_config, read_cases
+from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_emulator_options,
+    in_process_config,
+    mapping_from_args,
+)
+from .send import read_cases
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
@@ -62,7 +68,7 @@ async def _replay(args: argparse.Namespace, stdout: IO[str]) -> int:
     from ..server.case_runner import run_case
 
     fixtures = [(label, path, _fixture_case(path)) for label, path in _fixture_files(args.paths)]
-    base = case_config(args)
+    base = in_process_config(args)
     mapping = mapping_from_args(args)
     style = Style(color=stdout.isatty())
     rows: list[_Row] = []

@@ -23,11 +23,11 @@ from .options import (
     EXIT_FAILED,
     EXIT_OK,
     add_emulator_options,
-    config_from_args,
+    in_process_config,
     mapping_from_args,
 )
 
-__all__ = ["HELP", "NAME", "add_arguments", "case_config", "read_cases", "run"]
+__all__ = ["HELP", "NAME", "add_arguments", "read_cases", "run"]
 
 NAME = "send"
 HELP = "push payload files through the whole pipeline"
@@ -55,15 +55,6 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
     return asyncio.run(_send(args, stdout, stderr))
 
 
-def case_config(args: argparse.Namespace) -> EmulatorConfig:
-    """The base configuration of an in-process case run, from the shared options."""
-    overrides: dict[str, Any] = {"port": 0, "retry_initial_backoff": 0.05}
-    if args.retry_budget is None:
-        # Keep an unreachable destination from holding the command for four hours.
-        overrides["retry_budget"] = 5.0
-    return config_from_args(args, **overrides)
-
-
 async def _send(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     from ..server.case_runner import run_case
 
@@ -75,7 +66,7 @@ async def _send(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> i
             raise InputError(f"{args.save_fixture}: already exists; choose a new path")
     elif args.no_redact:
         raise InputError("--no-redact only applies with --save-fixture")
-    base = case_config(args)
+    base = in_process_config(args)
     mapping = mapping_from_args(args)
     results = [await run_case(case, base=base, mapping=mapping) for case in cases]
     passed = all(r.passed for r in results)
@@ -173,6 +164,7 @@ def _without_write_key(case: Case) -> Case:
 
 
 def read_cases(name: str) -> list[Case]:
+    """The cases in file ``name`` (``-`` for stdin); :class:`InputError` names what is wrong."""
     if name == "-":
         data = sys.stdin.buffer.read(_MAX_INPUT_BYTES + 1)
         label = "<stdin>"
@@ -183,7 +175,9 @@ def read_cases(name: str) -> list[Case]:
                 raise InputError(f"{name}: is a directory; expected a file")
             if path.stat().st_size > _MAX_INPUT_BYTES:
                 raise InputError(f"{name}: larger than {_MAX_INPUT_BYTES // 2**20} MB")
-            data = path.read_bytes()
+            # Read at most the limit: a device or a growing file has no honest size.
+            with path.open("rb") as file:
+                data = file.read(_MAX_INPUT_BYTES + 1)
         except OSError as exc:
             raise InputError(f"{name}: cannot read ({exc.strerror})") from None
         label = name

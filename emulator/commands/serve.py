@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
+import os
 import signal
+import tempfile
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from ..access import MIN_TOKEN_LENGTH, is_loopback_host, new_control_token
 from ..config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
 from ..errors import InputError
 from ..gc_tuning import tune_for_serving
@@ -21,6 +24,7 @@ __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
 NAME = "serve"
 HELP = "start the emulator server"
+TOKEN_ENV = "REFERSION_EMULATOR_TOKEN"  # noqa: S105 (a variable name)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-remote",
         action="store_true",
-        help="allow --host to be an address other than loopback",
+        help="allow --host to be an address other than loopback (then /_emulator/* needs a token)",
+    )
+    parser.add_argument(
+        "--control-token",
+        help=f"token /_emulator/* requires (default: ${TOKEN_ENV}; generated when --host is "
+        "not loopback)",
     )
     parser.add_argument(
         "--journal",
@@ -47,19 +56,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
-    if not _is_loopback(args.host) and not args.allow_remote:
+    remote = not is_loopback_host(args.host)
+    if remote and not args.allow_remote:
         raise InputError(
             f"--host {args.host} is not a loopback address; add --allow-remote to expose the "
             "emulator to other machines"
         )
+    token, generated = control_token(
+        args.control_token or os.environ.get(TOKEN_ENV), required=remote
+    )
     durability: dict[str, Any] = {"journal_path": args.journal}
     if args.journal_cap is not None:
         durability["journal_cap"] = args.journal_cap
-    config = config_from_args(args, host=args.host, port=args.port, **durability)
-    return asyncio.run(_serve_async(config, mapping_from_args(args), stdout))
+    config = config_from_args(
+        args, host=args.host, port=args.port, control_token=token, **durability
+    )
+    return asyncio.run(
+        _serve_async(config, mapping_from_args(args), stdout, token_generated=generated)
+    )
 
 
-async def _serve_async(config: EmulatorConfig, mapping: Mapping | None, stdout: IO[str]) -> int:
+def control_token(given: str | None, *, required: bool) -> tuple[str | None, bool]:
+    """The control token to use, and whether it was generated here."""
+    if given:
+        if len(given) < MIN_TOKEN_LENGTH:
+            raise InputError(
+                f"--control-token (or ${TOKEN_ENV}) must be at least {MIN_TOKEN_LENGTH} "
+                f"characters; it has {len(given)}"
+            )
+        return given, False
+    if required:
+        return new_control_token(), True
+    return None, False
+
+
+async def _serve_async(
+    config: EmulatorConfig, mapping: Mapping | None, stdout: IO[str], *, token_generated: bool
+) -> int:
     from ..server.emulator import Emulator
 
     emulator = Emulator(config, mapping=mapping)
@@ -67,8 +100,11 @@ async def _serve_async(config: EmulatorConfig, mapping: Mapping | None, stdout: 
         await emulator.start()
     except OSError as exc:
         raise InputError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    token_file = _save_token(config.control_token) if token_generated else None
     tune_for_serving()
     print(_banner(emulator.url, config), file=stdout, flush=True)
+    if config.control_token is not None:
+        print(exposure_note(config, token_file), file=stdout, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -78,6 +114,8 @@ async def _serve_async(config: EmulatorConfig, mapping: Mapping | None, stdout: 
     finally:
         print("stopping…", file=stdout, flush=True)
         await emulator.stop()
+        if token_file is not None:
+            token_file.unlink(missing_ok=True)
     print("stopped", file=stdout, flush=True)
     return EXIT_OK
 
@@ -116,10 +154,29 @@ From Python (pip install segment-analytics-python):
 Ctrl-C stops the emulator."""
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def exposure_note(config: EmulatorConfig, token_file: Path | None) -> str:
+    """What protects the control API, with the token masked: it is a credential."""
+    token = config.control_token or ""
+    where = (
+        f"the full token is in {token_file} (readable by you only; removed on stop)"
+        if token_file is not None
+        else "as you gave it"
+    )
+    lines = [
+        f"control API token {mask_secret(token)} — {where}.",
+        "  /_emulator/* needs 'Authorization: Bearer <token>' or 'X-Emulator-Token: <token>';",
+        "  a browser can open /_emulator/…?token=<token> once (it then sets a cookie).",
+    ]
+    if not is_loopback_host(config.host):
+        lines.append(
+            f"  Listening on {config.host}: the Tracking API, /destination and the fake Refersion "
+            "API are reachable from the network with their usual (emulated) credentials."
+        )
+    return "\n".join(lines)
+
+
+def _save_token(token: str | None) -> Path:
+    descriptor, name = tempfile.mkstemp(prefix="refersion-emulator-token-", suffix=".txt")
+    with os.fdopen(descriptor, "w") as file:
+        file.write(f"{token}\n")
+    return Path(name)

@@ -32,6 +32,8 @@ __all__ = [
 ]
 
 _BASE62 = string.digits + string.ascii_letters
+# The last moment a sync (and the one after it) may fall on: dates end with the year 9999.
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC).timestamp()
 
 
 class UnknownComputation(EmulatorError):
@@ -178,14 +180,25 @@ class EngageSpace:
         return state
 
     def _when(self, state: _State, at: float | None) -> float:
+        interval = state.computation.sync_interval
         if at is None:
             if state.last_at is None:
-                return state.created_at + state.computation.initial_sync_delay
-            return state.last_at + state.computation.sync_interval
-        if state.last_at is not None and at < state.last_at:
+                when = state.created_at + state.computation.initial_sync_delay
+            else:
+                when = state.last_at + interval
+        elif state.last_at is not None and at < state.last_at:
             previous = format_timestamp(datetime.fromtimestamp(state.last_at, UTC))
             raise EngageInputError("at", f"at is before the previous sync ({previous})")
-        return at
+        else:
+            when = at
+        if when + interval > _LATEST:
+            # Every answer shows nextSyncAt, which must still be a date.
+            raise EngageInputError(
+                "at",
+                f"the sync after this one (syncInterval {interval:g} s later) would fall after "
+                "the year 9999; give an earlier at",
+            )
+        return when
 
     def _identify(
         self, computation: Computation, change: SyncChange, email: str | None, at: float
@@ -265,4 +278,5 @@ def _changes(
 def _nanosecond_timestamp(at: float) -> str:
     """``2024-05-03T19:42:50.066179717Z``: Engage's originalTimestamp has nanoseconds."""
     seconds, fraction = split_nanoseconds(at)
-    return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}.{fraction:09d}Z"
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{fraction:09d}Z"

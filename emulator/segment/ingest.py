@@ -12,11 +12,12 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..errors import EmulatorError
+from ..json_limits import JsonLimitExceeded, JsonLimits, check_json_limits
 from .timestamps import format_timestamp, parse_timestamp
 
 __all__ = [
@@ -61,6 +62,8 @@ class IngestLimits:
     message_bytes: int = 32 * 1024
     batch_bytes: int = 500 * 1024
     batch_events: int = 2500
+    # The emulator's own: Segment documents no depth, string or field limits.
+    json_limits: JsonLimits = field(default_factory=JsonLimits)
 
 
 class TrackingRequestError(EmulatorError):
@@ -139,6 +142,7 @@ def parse_tracking_request(
             "no write key: send it as the body field writeKey or as the Basic-auth username",
         )
     if not is_batch:
+        _check_structure(payload, limits)
         return TrackingRequest(endpoint, write_key, ({**payload, "type": endpoint},))
     items = payload.get("batch")
     if not isinstance(items, list):
@@ -159,6 +163,7 @@ def parse_tracking_request(
                 f"batch[{index}] is {size} bytes; each message may be at most "
                 f"{limits.message_bytes} bytes",
             )
+    _check_structure(payload, limits)
     return TrackingRequest(
         endpoint,
         write_key,
@@ -213,7 +218,11 @@ def _enrich_one(
     if original is None:
         original = sent_at or received_at
     # Clock-skew correction: the device's skew is sentAt - receivedAt, applied back.
-    timestamp = received_at - (sent_at - original) if sent_at is not None else original
+    try:
+        timestamp = received_at - (sent_at - original) if sent_at is not None else original
+    except OverflowError:
+        detail = f"timestamp {client_raw!r} is too far from sentAt {sent_raw!r} to correct"
+        return IngestedEvent(item, None, "timestamp_invalid", detail)
 
     message["receivedAt"] = format_timestamp(received_at)
     message["originalTimestamp"] = format_timestamp(original)
@@ -262,6 +271,14 @@ def _check(item: dict[str, Any]) -> tuple[str, str] | None:
     if kind == "track" and (not isinstance(item.get("event"), str) or not item["event"]):
         return "event_not_defined", INGEST_REASONS["event_not_defined"]
     return None
+
+
+def _check_structure(payload: dict[str, Any], limits: IngestLimits) -> None:
+    # After Segment's own checks, so a request Segment refuses gets Segment's code.
+    try:
+        check_json_limits(payload, limits.json_limits)
+    except JsonLimitExceeded as exc:
+        raise TrackingRequestError(exc.code, str(exc)) from None
 
 
 def _load_json(body: bytes) -> Any:

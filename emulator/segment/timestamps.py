@@ -19,28 +19,32 @@ _GO_TIME = re.compile(
 def parse_timestamp(value: object) -> datetime | None:
     """Parse an ISO 8601 or Go-style timestamp; ``None`` when ``value`` is neither.
 
-    A timestamp without a zone is taken as UTC, as Segment's servers do.
+    A timestamp without a zone is taken as UTC, as Segment's servers do. ``None`` too for a
+    date that does not exist (month 13) or an instant outside the years 1-9999 in UTC.
     """
     if not isinstance(value, str) or not value or len(value) > 64:
         return None
     match = _GO_TIME.match(value)
-    if match:
-        frac = (match["frac"] or "0")[:6].ljust(6, "0")
-        text = f"{match['date']}T{match['time']}.{frac}{match['offset']}"
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+        if match:
+            frac = (match["frac"] or "0")[:6].ljust(6, "0")
+            text = f"{match['date']}T{match['time']}.{frac}{match['offset']}"
+            parsed = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+        else:
+            parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        # An offset can move a valid local time out of range: 0001-01-01T00:00+01:00.
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def format_timestamp(moment: datetime) -> str:
     """Format as Segment does downstream: ``2019-06-21T16:33:26.158Z``."""
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # strftime's %Y does not pad years before 1000 on every platform.
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def split_nanoseconds(at: float) -> tuple[int, int]:

@@ -9,7 +9,8 @@ from aiohttp import web
 from ..clock import Clock
 from ..config import EmulatorConfig
 from ..mapping import Mapping as MappingFn
-from . import control_api, destination_api, refersion_api, tracking_api, ui
+from . import control_api, destination_api, openapi_api, refersion_api, tracking_api, ui
+from .access_middleware import access_middleware
 from .engage_api import routes as engage_routes
 from .fault_injection import fault_middleware
 from .faults_api import routes as fault_routes
@@ -32,6 +33,7 @@ def create_app(
     app.middlewares.append(fault_middleware)
     app[RUNTIME] = Runtime(config, clock=clock, mapping=mapping)
     app[SERVER_ERRORS] = []
+    app.middlewares.append(access_middleware)
     app.add_routes(tracking_api.routes)
     app.add_routes(destination_api.routes)
     app.add_routes(refersion_api.routes)
@@ -40,6 +42,7 @@ def create_app(
     app.add_routes(engage_routes)
     app.add_routes(regulations_routes)
     app.add_routes(fault_routes)
+    app.add_routes(openapi_api.routes)
     app.cleanup_ctx.append(_journal_lifetime)
     app.cleanup_ctx.append(_pipeline_lifetime)
     return app

@@ -43,6 +43,12 @@ class DurableJournal:
         self._wake: asyncio.Event | None = None
         self._urgent: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        # The commit on the writer thread, with the callers waiting for it. Cancelling the
+        # writer task does not stop a thread, so stop() waits for this before it writes the
+        # rest and closes the file; otherwise the last batch could be lost or raced.
+        self._saving: asyncio.Future[None] | None = None
+        self._saving_waiters: list[asyncio.Future[None]] = []
+        self._saving_batch: dict[str, Trace] = {}
         journal.listeners.append(self.mark)
 
     def mark(self, trace: Trace) -> None:
@@ -81,6 +87,14 @@ class DurableJournal:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._saving is not None:
+            failed = (await asyncio.gather(self._saving, return_exceptions=True))[0]
+            error = failed if isinstance(failed, BaseException) else None
+            if error is not None:
+                for trace_id, trace in self._saving_batch.items():
+                    self._dirty.setdefault(trace_id, trace)
+            _settle(self._saving_waiters, error)
+            self._saving, self._saving_waiters = None, []
         try:
             self._commit_now()
         except JournalStoreError as exc:
@@ -106,22 +120,34 @@ class DurableJournal:
             waiters, self._waiters = self._waiters, []
             records = [record_for(trace) for trace in batch.values()]
             generation = self.store.generation
+            saving = asyncio.ensure_future(
+                asyncio.to_thread(self.store.save, records, generation=generation)
+            )
+            self._saving, self._saving_waiters, self._saving_batch = saving, waiters, batch
             try:
-                await asyncio.to_thread(self.store.save, records, generation=generation)
+                await asyncio.shield(saving)
             except JournalStoreError as exc:
+                self._saving, self._saving_waiters = None, []
                 log.error("journal: %s", exc)
                 for trace_id, trace in batch.items():
                     self._dirty.setdefault(trace_id, trace)
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(JournalWriteError(str(exc)))
+                _settle(waiters, exc)
                 await asyncio.sleep(_RETRY_PAUSE)
                 self._wake.set()
                 continue
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            self._saving, self._saving_waiters = None, []
+            _settle(waiters, None)
 
     def _commit_now(self) -> None:
         batch, self._dirty = self._dirty, {}
         self.store.save([record_for(trace) for trace in batch.values()])
+
+
+def _settle(waiters: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for waiter in waiters:
+        if waiter.done():
+            continue
+        if error is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(JournalWriteError(str(error)))

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..config import EmulatorConfig
 from ..errors import InputError
+from ..mapping import Mapping as MappingFn
 from ..segment.engage import ComputationExists, UnknownComputation
 from ..segment.engage_input import EngageInputError
 from ..segment.engage_plan import EngagePlan, judge_events
@@ -43,9 +44,11 @@ class PlanReport:
         }
 
 
-async def run_plan(plan: EngagePlan, *, base: EmulatorConfig) -> PlanReport:
+async def run_plan(
+    plan: EngagePlan, *, base: EmulatorConfig, mapping: MappingFn | None = None
+) -> PlanReport:
     """Define the plan's computation, run its syncs in order, wait for each, judge."""
-    async with Emulator(dataclasses.replace(base, port=0)) as emu:
+    async with Emulator(dataclasses.replace(base, port=0), mapping=mapping) as emu:
         engage = EngageSimulator(emu.runtime)
         try:
             computation = engage.define(dict(plan.definition))

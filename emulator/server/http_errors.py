@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -10,10 +11,13 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import EmulatorError
+from ..json_limits import JsonLimitExceeded, check_json_limits
+from .keys import RUNTIME
 
 __all__ = [
     "SERVER_ERRORS",
     "BodyError",
+    "check_limits",
     "error_middleware",
     "json_error",
     "parse_json_body",
@@ -24,6 +28,8 @@ __all__ = [
 log = logging.getLogger("emulator.server")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The Content-Encodings aiohttp inflates on its own while reading a body.
+_DECODED = frozenset({"gzip", "deflate", "br", "zstd"})
 
 
 def json_error(request: web.Request, status: int, code: str, message: str) -> web.Response:
@@ -49,33 +55,54 @@ def json_error(request: web.Request, status: int, code: str, message: str) -> we
 class BodyError(EmulatorError):
     """A request the endpoint cannot take; the middleware turns it into a JSON 4xx."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, close_connection: bool = False
+    ) -> None:
         super().__init__(message)
         self.status_code = status
         self.code = code
         self.message = message
+        # For a body that cannot be read to its end: answer, then hang up.
+        self.close_connection = close_connection
 
 
 async def read_body(request: web.Request, *, limit: int, too_large_status: int = 413) -> bytes:
     """Read the (decompressed) body, refusing it as soon as it passes ``limit`` bytes.
 
     aiohttp inflates ``Content-Encoding: gzip`` while streaming, so counting here refuses a
-    gzip bomb after ``limit`` bytes of output instead of after inflating all of it.
+    gzip bomb after ``limit`` bytes of output instead of after inflating all of it. A body
+    that takes longer than the configured ``body_timeout`` to arrive is refused with 408, so
+    a client trickling bytes cannot hold a connection and a handler forever.
     """
     if request.content_length is not None and request.content_length > limit:
         raise BodyError(too_large_status, "request_too_large", _too_large(request, limit))
+    timeout = request.app[RUNTIME].config.body_timeout
     chunks: list[bytes] = []
     size = 0
     try:
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > limit:
-                raise BodyError(too_large_status, "request_too_large", _too_large(request, limit))
-            chunks.append(chunk)
+        async with asyncio.timeout(timeout):
+            async for chunk in request.content.iter_chunked(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise BodyError(
+                        too_large_status, "request_too_large", _too_large(request, limit)
+                    )
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BodyError(
+            408,
+            "request_timeout",
+            f"the body of {request.method} {request.path} did not arrive within {timeout:g} s "
+            "(body_timeout)",
+            close_connection=True,
+        ) from None
     except web.RequestPayloadError as exc:
         # e.g. a body that claims Content-Encoding: gzip and is not gzip.
         raise BodyError(
-            400, "invalid_body", f"cannot read the body: {exc.__cause__ or exc}"
+            400,
+            "invalid_body",
+            f"cannot read the body: {exc.__cause__ or exc}",
+            close_connection=True,
         ) from None
     return b"".join(chunks)
 
@@ -85,7 +112,7 @@ def _too_large(request: web.Request, limit: int) -> str:
 
 
 def parse_json_body(raw: bytes, *, what: str = "body") -> Any:
-    """Parse ``raw`` as JSON or raise a 400 naming the problem."""
+    """Parse ``raw`` as JSON within the JSON limits, or raise a 400 naming the problem."""
     if not raw.strip():
         raise BodyError(400, "empty_body", f"{what} is empty; expected a JSON object")
     try:
@@ -96,6 +123,15 @@ def parse_json_body(raw: bytes, *, what: str = "body") -> Any:
         raise BodyError(400, "invalid_json", f"{what} nests too deeply to parse") from None
     except ValueError as exc:
         raise BodyError(400, "invalid_json", f"{what} is not valid JSON: {exc}") from None
+    return check_limits(value, what=what)
+
+
+def check_limits(value: Any, *, what: str = "body") -> Any:
+    """``value`` if it is within the JSON limits, else a 400 naming the limit it breaks."""
+    try:
+        check_json_limits(value, what=what)
+    except JsonLimitExceeded as exc:
+        raise BodyError(400, exc.code, str(exc)) from None
     return value
 
 
@@ -110,10 +146,22 @@ def read_json_object(raw: bytes, *, what: str = "body") -> dict[str, Any]:
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every error leaves as JSON; an unexpected exception is logged and counted, never hidden."""
+    response = await _answer(request, handler)
+    if _unread_encoded_body(request) and not response.prepared:
+        # aiohttp would inflate the unread rest to drain it after the answer, and a corrupt
+        # one raises there, outside any handler.
+        await _answer_and_hang_up(request, response)
+    return response
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except BodyError as exc:
-        return json_error(request, exc.status_code, exc.code, exc.message)
+        response = json_error(request, exc.status_code, exc.code, exc.message)
+        if exc.close_connection:
+            await _answer_and_hang_up(request, response)
+        return response
     except web.HTTPException as exc:
         if exc.status_code < 400:
             raise
@@ -130,6 +178,23 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         log.exception("unhandled error on %s %s", request.method, request.path)
         request.app[SERVER_ERRORS].append(f"{request.method} {request.path}: {exc!r}")
         return json_error(request, 500, "internal_error", f"emulator bug: {exc!r}")
+
+
+def _unread_encoded_body(request: web.Request) -> bool:
+    encoded = request.headers.get("Content-Encoding", "").strip().lower() in _DECODED
+    return encoded and request.body_exists and not request.content.is_eof()
+
+
+async def _answer_and_hang_up(request: web.Request, response: web.StreamResponse) -> None:
+    """Send ``response`` now and close the connection once it is flushed.
+
+    Otherwise aiohttp would drain the rest of the body after the answer: for a slow client
+    that is more waiting, and for a body that failed to decode it raises the same error
+    again, outside any handler.
+    """
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()
 
 
 SERVER_ERRORS = web.AppKey("server_errors", list[str])

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
-from .http_errors import BodyError, read_body
+from ..refersion import FakeRefersion
+from ..refersion.request import credentials_match
+from .http_errors import BodyError, check_limits, read_body
 from .keys import RUNTIME
 
 __all__ = ["BASE_PATH", "routes"]
@@ -17,12 +21,26 @@ routes = web.RouteTableDef()
 
 @routes.post(BASE_PATH + r"/{endpoint:.+}")
 async def refersion_endpoint(request: web.Request) -> web.Response:
-    fake = request.app[RUNTIME].refersion
+    runtime = request.app[RUNTIME]
+    endpoint = request.match_info["endpoint"]
     body = await read_body(request, limit=_BODY_LIMIT)
-    reply = fake.handle(request.match_info["endpoint"], request.headers, body)
+    # Refersion checks the endpoint, then the keys, then the body; the limits keep that order.
+    known = endpoint.strip("/") in FakeRefersion.ENDPOINTS
+    if known and credentials_match(request.headers, runtime.config.credentials):
+        _check_structure(body)
+    reply = runtime.refersion.handle(endpoint, request.headers, body)
     return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
 
 
 @routes.route("*", BASE_PATH + r"/{endpoint:.+}")
 async def refersion_wrong_method(_request: web.Request) -> web.Response:
     raise BodyError(405, "method_not_allowed", "Refersion API v2 endpoints take POST only")
+
+
+def _check_structure(body: bytes) -> None:
+    """Apply the JSON limits; a body that does not parse is left to the fake to word."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return
+    check_limits(value)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from ..secrets_mask import mask_fields
 from ..segment.ingest import (
     BATCH_ENDPOINTS,
     INGEST_REASONS,
@@ -27,6 +28,8 @@ routes = web.RouteTableDef()
 _LIMITS = IngestLimits()
 # Browsers' sendBeacon posts JSON as text/plain; a missing type is what curl -d sends.
 _JSON_TYPES = frozenset({"application/json", "text/plain", "application/octet-stream", ""})
+# A source's write key is a credential: the journal keeps items as sent, but never it in full.
+_SECRET_FIELDS = frozenset({"writeKey"})
 TRACE_IDS_HEADER = "X-Emulator-Trace-Ids"
 
 
@@ -65,7 +68,8 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     trace_ids = []
     traces = []
     for event in events:
-        message = event.message if event.message is not None else event.raw
+        shown_raw = mask_fields(event.raw, _SECRET_FIELDS)
+        message = event.message if event.message is not None else shown_raw
         trace = runtime.journal.new_trace("tracking-api", message)
         trace_ids.append(trace.id)
         traces.append(trace)
@@ -82,8 +86,8 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
             "ingest",
             f"accepted by POST /v1/{endpoint}",
             ok=True,
-            detail={"raw": event.raw},
-            violations=runtime.contracts.validate("segment/message", event.raw),
+            detail={"raw": shown_raw},
+            violations=runtime.contracts.validate("segment/message", shown_raw),
         )
         if runtime.suppress(trace):
             continue

@@ -1,0 +1,98 @@
+"""Structural limits on parsed JSON bodies: nesting depth, string length, fields per object.
+
+Pure: the HTTP adapters parse a body, then call :func:`check_json_limits` before anything
+else looks at it. The defaults are far above what real Segment traffic carries (a message is
+at most 32 KB, and a 2,500-event batch nests four or five levels deep) and far below what
+would slow the emulator down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import EmulatorError
+
+__all__ = ["JsonLimitExceeded", "JsonLimits", "check_json_limits"]
+
+_MAX_SHOWN_POINTER = 120
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JsonLimits:
+    """How deep, how long and how wide a JSON body may be."""
+
+    max_depth: int = 64
+    """Objects and arrays inside each other; the body itself is level 1."""
+    max_string_length: int = 32 * 1024
+    """Characters in any string, object keys included."""
+    max_object_fields: int = 1000
+    """Members of any one object."""
+
+
+class JsonLimitExceeded(EmulatorError):
+    """A body breaks one of :class:`JsonLimits`; ``code`` names the limit for the 4xx answer."""
+
+    def __init__(self, code: str, pointer: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.pointer = pointer
+
+
+# A path is built backwards as (parent, key) pairs and rendered only when a limit is broken.
+_Path = tuple[Any, str | int] | None
+
+
+def check_json_limits(value: Any, limits: JsonLimits = JsonLimits(), *, what: str = "body") -> None:
+    """Raise :class:`JsonLimitExceeded` naming the first limit ``value`` breaks, and where.
+
+    Iterative, so a document nested deeper than Python's recursion limit is measured too.
+    """
+    pending: list[tuple[Any, int, _Path]] = [(value, 1, None)]
+    while pending:
+        item, depth, path = pending.pop()
+        if isinstance(item, str):
+            if len(item) > limits.max_string_length:
+                raise JsonLimitExceeded(
+                    "string_too_long",
+                    _pointer(path),
+                    f"{what} has a string of {len(item)} characters at {_shown(path)}; "
+                    f"the limit is {limits.max_string_length} characters (max_string_length)",
+                )
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth > limits.max_depth:
+            raise JsonLimitExceeded(
+                "too_deep",
+                _pointer(path),
+                f"{what} nests deeper than {limits.max_depth} levels at {_shown(path)} (max_depth)",
+            )
+        if isinstance(item, list):
+            pending.extend((child, depth + 1, (path, index)) for index, child in enumerate(item))
+            continue
+        if len(item) > limits.max_object_fields:
+            raise JsonLimitExceeded(
+                "too_many_fields",
+                _pointer(path),
+                f"{what} has an object with {len(item)} fields at {_shown(path)}; the limit is "
+                f"{limits.max_object_fields} fields per object (max_object_fields)",
+            )
+        for key, child in item.items():
+            pending.append((key, depth + 1, (path, key)))
+            pending.append((child, depth + 1, (path, key)))
+
+
+def _pointer(path: _Path) -> str:
+    tokens: list[str] = []
+    while path is not None:
+        path, token = path
+        tokens.append(str(token).replace("~", "~0").replace("/", "~1"))
+    return "".join(f"/{token}" for token in reversed(tokens))
+
+
+def _shown(path: _Path) -> str:
+    pointer = _pointer(path) or "/"
+    if len(pointer) <= _MAX_SHOWN_POINTER:
+        return pointer
+    return f"{pointer[: _MAX_SHOWN_POINTER - 1]}…"
