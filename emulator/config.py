@@ -99,6 +99,9 @@ class EmulatorConfig:
     body_timeout: float = 30.0
     # When set, /_emulator/* answers only requests carrying it; required off loopback.
     control_token: str | None = field(default=None, repr=False)
+    # Tracking-API requests wait while this many events are queued for delivery, so a client
+    # sending faster than the pipeline delivers cannot grow memory without bound.
+    delivery_backlog: int = 2_000
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -122,6 +125,8 @@ class EmulatorConfig:
                 f"host {self.host!r} is not a loopback address; exposing the emulator needs a "
                 "control_token for /_emulator/*"
             )
+        if self.delivery_backlog < 1:
+            raise ConfigError(f"delivery_backlog must be at least 1, got {self.delivery_backlog}")
 
     @property
     def effective_api_key(self) -> str:

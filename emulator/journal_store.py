@@ -16,11 +16,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from .contracts import Violation
 from .errors import EmulatorError
-from .journal import Hop, Trace, trace_sequence
+from .journal import Trace, trace_sequence
 
 __all__ = ["JournalStore", "JournalStoreError", "StoredJournal", "TraceRecord", "record_for"]
 
@@ -63,18 +61,7 @@ class StoredJournal:
 
 def record_for(trace: Trace) -> TraceRecord:
     """The row for ``trace``; built on the thread that owns the trace, stored on another."""
-    data = {
-        "id": trace.id,
-        "entry": trace.entry,
-        "message": trace.message,
-        "createdAt": trace.created_at,
-        "outcome": trace.outcome,
-        "reason": trace.reason,
-        "attempts": trace.attempts,
-        "firstAttemptAt": trace.first_attempt_at,
-        "nextAttemptAt": trace.next_attempt_at,
-        "hops": [hop.to_dict() for hop in trace.hops],
-    }
+    data = trace.state()
     return (
         trace_sequence(trace.id),
         trace.id,
@@ -177,7 +164,7 @@ class JournalStore:
                 (*_DEDUPED_ENTRIES, dedupe_since),
             ).fetchall()
         return StoredJournal(
-            [_trace_from(json.loads(data)) for (data,) in rows],
+            [Trace.from_state(json.loads(data)) for (data,) in rows],
             unloaded,
             [(str(message_id), float(created)) for message_id, created in message_ids],
         )
@@ -197,29 +184,3 @@ class JournalStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-
-def _trace_from(data: dict[str, Any]) -> Trace:
-    trace = Trace(
-        id=data["id"],
-        entry=data["entry"],
-        message=data["message"],
-        created_at=data["createdAt"],
-        outcome=data["outcome"],
-        reason=data["reason"],
-        attempts=data["attempts"],
-        first_attempt_at=data["firstAttemptAt"],
-        next_attempt_at=data["nextAttemptAt"],
-    )
-    trace.hops = [
-        Hop(
-            hop["name"],
-            hop["summary"],
-            ok=hop["ok"],
-            detail=hop["detail"],
-            violations=[Violation(**v) for v in hop["violations"]],
-            at=hop["at"],
-        )
-        for hop in data["hops"]
-    ]
-    return trace

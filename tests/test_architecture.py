@@ -79,13 +79,20 @@ def test_the_core_never_imports_aiohttp_or_the_server(path: Path) -> None:
                 "emulator.mapping",
                 "emulator.config",
                 "emulator.countries",
+                "emulator.emails",
                 "emulator.errors",
                 "emulator.secrets_mask",
             },
         ),
         (
             "refersion",
-            {"emulator.refersion", "emulator.config", "emulator.countries", "emulator.errors"},
+            {
+                "emulator.refersion",
+                "emulator.config",
+                "emulator.countries",
+                "emulator.emails",
+                "emulator.errors",
+            },
         ),
     ],
 )
@@ -102,6 +109,11 @@ def test_mapping_and_fake_stay_independent(folder: str, allowed: set[str]) -> No
 def test_contracts_know_nothing_of_the_rest() -> None:
     names = imported_modules(PACKAGE / "contracts.py")
     assert {n for n in names if n.startswith("emulator")} <= {
+        "emulator.contract_fast_path",
+        "emulator.contract_fast_path.FastPath",
+        "emulator.contract_fast_path.schema_certainly_valid",
+        "emulator.emails",
+        "emulator.emails.email_problem",
         "emulator.errors",
         "emulator.errors.ConfigError",
         "emulator.secrets_mask",

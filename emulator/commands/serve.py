@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ..access import MIN_TOKEN_LENGTH, is_loopback_host, new_control_token
 from ..config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
 from ..errors import InputError
+from ..gc_tuning import tune_for_serving
 from ..secrets_mask import mask_secret
 from .options import EXIT_OK, add_emulator_options, config_from_args, mapping_from_args
 
@@ -100,6 +101,7 @@ async def _serve_async(
     except OSError as exc:
         raise InputError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
     token_file = _save_token(config.control_token) if token_generated else None
+    tune_for_serving()
     print(_banner(emulator.url, config), file=stdout, flush=True)
     if config.control_token is not None:
         print(exposure_note(config, token_file), file=stdout, flush=True)

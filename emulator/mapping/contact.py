@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
-
+from ..emails import email_problem
 from .findings import Problem, WarningLog
 from .model import LineageEntry
 from .values import is_absent, json_type, number_to_string, quote, stripped_text
@@ -66,11 +65,8 @@ def resolve_email(
 
 def email_syntax_error(email: str) -> str | None:
     """Why ``email`` is not a syntactically valid address, or ``None`` when it is."""
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError as error:
-        return str(error).rstrip(".")
-    return None
+    problem = email_problem(email)
+    return None if problem is None else problem.rstrip(".")
 
 
 def map_phone(traits: dict[str, object], findings: WarningLog) -> LineageEntry | None:

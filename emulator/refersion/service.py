@@ -184,7 +184,7 @@ class FakeRefersion:
         invalid = check_new_affiliate(
             body,
             require_status=self._options.require_status,
-            email_taken=lambda email: self._store.find_by_email(email) is not None,
+            email_taken=self._store.has_email,
         )
         if invalid is not None:
             return invalid

@@ -97,6 +97,12 @@ CREATE_FIELDS: frozenset[str] = frozenset((*_REQUIRED, "password", *_OPTIONAL))
 # What ``update`` may change: code, id, password and creation time are fixed for life.
 UPDATE_FIELDS: frozenset[str] = frozenset((*_REQUIRED, *_OPTIONAL))
 
+_INSERTED = ("code", *_REQUIRED, *_OPTIONAL, "email_key", "password_hash", "created_at")
+_INSERT = (
+    f"INSERT INTO affiliates ({', '.join(_INSERTED)})"  # noqa: S608 (constant column names)
+    f" VALUES ({', '.join(f':{name}' for name in _INSERTED)})"
+)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS affiliates (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -208,6 +214,14 @@ class AffiliateStore:
         """The affiliate whose email has the same key as ``email`` (see :meth:`email_key`)."""
         return self._one(f"{_SELECT} WHERE email_key = ?", (self.email_key(email),))
 
+    def has_email(self, email: str) -> bool:
+        """Whether an affiliate's email has the same key as ``email``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM affiliates WHERE email_key = ?", (self.email_key(email),)
+            ).fetchone()
+        return row is not None
+
     def find_by_unique_merchant_id(self, unique_merchant_id: str) -> _Affiliates:
         return self._many(
             f"{_SELECT} WHERE unique_merchant_id = ? ORDER BY id", (unique_merchant_id,)
@@ -272,14 +286,11 @@ class AffiliateStore:
         row["email_key"] = self.email_key(str(values["email"]))
         row["password_hash"] = hashlib.sha256(str(values["password"]).encode()).hexdigest()
         row["created_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        names = ", ".join(row)
-        placeholders = ", ".join(f":{name}" for name in row)
-        insert = f"INSERT INTO affiliates (code, {names}) VALUES (:code, {placeholders})"  # noqa: S608
-        with self._write() as conn:
-            code = self._insert_with_new_code(conn, insert, row)
-            created = self._one(f"{_SELECT} WHERE code = ?", (code,))
-        assert created is not None  # read back inside the inserting transaction
-        return created
+        # One statement is its own transaction; a drawn code already taken is drawn again.
+        with self._lock:
+            affiliate_id = self._insert_with_new_code(self._conn, _INSERT, row)
+        # Exactly what was inserted: no column has a default or a trigger to read back.
+        return Affiliate(**{name: row[name] for name in _COLUMNS if name != "id"}, id=affiliate_id)
 
     def update(self, affiliate_id: int, values: Mapping[str, str | None]) -> bool:
         """Change :data:`UPDATE_FIELDS` of one affiliate; True when a stored value differs.
@@ -377,16 +388,18 @@ class AffiliateStore:
 
     def _insert_with_new_code(
         self, conn: sqlite3.Connection, insert: str, row: dict[str, Any]
-    ) -> str:
+    ) -> int:
+        """Insert ``row`` with a fresh code (set in ``row``); the new affiliate's id."""
         for _ in range(_CODE_ATTEMPTS):
             row["code"] = self._new_code()
             try:
-                conn.execute(insert, row)
+                cursor = conn.execute(insert, row)
             except sqlite3.IntegrityError as error:
                 if "affiliates.code" in str(error):
                     continue  # drawn before: draw again
                 raise EmailTaken from error
-            return str(row["code"])
+            assert cursor.lastrowid is not None  # set by every successful INSERT
+            return cursor.lastrowid
         raise StoreError(f"no free affiliate code after {_CODE_ATTEMPTS} attempts")
 
     def _checkpoint(self) -> None:

@@ -27,9 +27,8 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
 from ..countries import REFERSION_COUNTRIES
+from ..emails import email_problem
 from .reply import Reply, error_reply, errors_reply
 
 __all__ = [
@@ -190,11 +189,7 @@ def email_errors(name: str, value: object) -> list[str]:
     errors = text_errors(name, value)
     if errors:
         return errors
-    try:
-        validate_email(str(value), check_deliverability=False)
-    except EmailNotValidError:
-        return [EMAIL_INVALID]
-    return []
+    return [EMAIL_INVALID] if email_problem(str(value)) is not None else []
 
 
 def password_errors(password: str, email: object) -> list[str]:

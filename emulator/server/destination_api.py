@@ -83,7 +83,7 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
             detail=result.to_dict(),
         )
         return answer_for_rejection(result)
-    trace.add_hop(
+    mapped = trace.add_hop(
         "mapping",
         f"{message.get('type')} → POST /{result.endpoint}",
         ok=True,
@@ -101,7 +101,8 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
         "refersion",
         f"POST /{result.endpoint} → {call.status or call.error}",
         ok=call.status is not None and call.status < 300,
-        detail=call.journal_detail(result, key),
+        # The request body the mapping hop shows: one object, journaled once.
+        detail=call.journal_detail(mapped.detail["body"], key),
         violations=call.violations,
     )
     return answer_for_refersion(

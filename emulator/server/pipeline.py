@@ -42,10 +42,17 @@ class DeliveryPipeline:
         self._workers: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.Task[None]] = set()
         self._outstanding: set[str] = set()
+        # Traces waiting in a queue for a worker (not those waiting for a retry timer).
+        self._queued = 0
+        self._room = asyncio.Event()
+        self._room.set()
         # Traces whose POST is on the wire, by messageId, so the destination (when it is this
         # emulator's own) appends its hops to the trace Segment is delivering.
         self.in_flight: dict[str, Trace] = {}
         self._session: aiohttp.ClientSession | None = None
+        # Built once per API key and timeout (both can change with reconfigure()).
+        self._headers: tuple[str, dict[str, str], dict[str, str]] | None = None
+        self._timeout: aiohttp.ClientTimeout | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -75,7 +82,17 @@ class DeliveryPipeline:
 
     def enqueue(self, trace: Trace) -> None:
         self._outstanding.add(trace.id)
-        self._queue_for(trace).put_nowait(trace)
+        self._put(trace)
+
+    async def admit(self) -> None:
+        """Wait until fewer than ``delivery_backlog`` traces are queued for delivery.
+
+        Retries waiting for their time do not count: a failing destination does not stop
+        the Tracking API, only a backlog the workers have not reached yet does.
+        """
+        while self._queued >= self._runtime.config.delivery_backlog:
+            self._room.clear()
+            await self._room.wait()
 
     def clear(self) -> None:
         """Forget every queued and scheduled delivery (used by reset)."""
@@ -87,6 +104,8 @@ class DeliveryPipeline:
                 queue.get_nowait()
                 queue.task_done()
         self._outstanding.clear()
+        self._queued = 0
+        self._room.set()
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued or awaiting retry; ``False`` on timeout."""
@@ -124,8 +143,12 @@ class DeliveryPipeline:
                 self._start_timer(trace, due - now)
             else:
                 trace.add_hop("resume", "emulator restarted; delivery resumes")
-                self._queue_for(trace).put_nowait(trace)
+                self._put(trace)
             runtime.journal.changed(trace)
+
+    def _put(self, trace: Trace) -> None:
+        self._queued += 1
+        self._queue_for(trace).put_nowait(trace)
 
     def _queue_for(self, trace: Trace) -> asyncio.Queue[Trace]:
         key = trace.user_id or _str(trace.message, "anonymousId") or trace.id
@@ -134,6 +157,9 @@ class DeliveryPipeline:
     async def _work(self, queue: asyncio.Queue[Trace]) -> None:
         while True:
             trace = await queue.get()
+            self._queued -= 1
+            if self._queued < self._runtime.config.delivery_backlog:
+                self._room.set()
             try:
                 await self._attempt(trace)
             except Exception as exc:  # a bug must neither stop a worker nor lose the event
@@ -158,22 +184,13 @@ class DeliveryPipeline:
         trace.attempts += 1
         trace.next_attempt_at = None
         url = runtime.destination_url
-        api_key = runtime.config.effective_api_key
-        auth = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()
-        headers = {
-            "Authorization": auth,
-            "User-Agent": USER_AGENT,
-            "Content-Type": "application/json",
-            "Accept": "*/*",
-            "Cache-Control": "no-cache",
-        }
-        shown_headers = {**headers, "Authorization": f"Basic <{mask_secret(api_key)}:>"}
+        headers, shown_headers = self._headers_for(runtime.config.effective_api_key)
         hop = trace.add_hop(
             "delivery",
             f"attempt {trace.attempts}: POST {url}",
             detail={
                 "attempt": trace.attempts,
-                "request": {"url": url, "headers": shown_headers},
+                "request": {"url": url, "headers": dict(shown_headers)},
             },
         )
         runtime.journal.changed(trace)
@@ -185,7 +202,7 @@ class DeliveryPipeline:
         body: Any = None
         retry_after: float | None = None
         try:
-            timeout = aiohttp.ClientTimeout(total=runtime.config.delivery_timeout)
+            timeout = self._timeout_for(runtime.config.delivery_timeout)
             data = json.dumps(trace.message).encode()
             async with self.session.post(url, data=data, headers=headers, timeout=timeout) as resp:
                 status = resp.status
@@ -237,6 +254,26 @@ class DeliveryPipeline:
             self._outstanding.discard(trace.id)
         runtime.journal.changed(trace)
 
+    def _headers_for(self, api_key: str) -> tuple[dict[str, str], dict[str, str]]:
+        """Segment's request headers for ``api_key``, and the same with the key masked."""
+        if self._headers is None or self._headers[0] != api_key:
+            auth = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()
+            headers = {
+                "Authorization": auth,
+                "User-Agent": USER_AGENT,
+                "Content-Type": "application/json",
+                "Accept": "*/*",
+                "Cache-Control": "no-cache",
+            }
+            shown = {**headers, "Authorization": f"Basic <{mask_secret(api_key)}:>"}
+            self._headers = (api_key, headers, shown)
+        return self._headers[1], self._headers[2]
+
+    def _timeout_for(self, seconds: float) -> aiohttp.ClientTimeout:
+        if self._timeout is None or self._timeout.total != seconds:
+            self._timeout = aiohttp.ClientTimeout(total=seconds)
+        return self._timeout
+
     def _schedule_retry(
         self, trace: Trace, hop: Hop, retry_after: float | None, label: str
     ) -> None:
@@ -282,7 +319,7 @@ class DeliveryPipeline:
     async def _retry_later(self, trace: Trace, delay: float) -> None:
         await self._runtime.clock.sleep(delay)
         if trace.id in self._outstanding:
-            self._queue_for(trace).put_nowait(trace)
+            self._put(trace)
 
 
 def _parse_json(raw: bytes) -> Any:

@@ -36,7 +36,8 @@ class RefersionCall:
     latency_ms: float = 0.0
     violations: list[Violation] = field(default_factory=list)
 
-    def journal_detail(self, operation: Operation, key: ApiKey) -> dict[str, Any]:
+    def journal_detail(self, body: dict[str, Any], key: ApiKey) -> dict[str, Any]:
+        """The hop detail; ``body`` is the request body as journaled (password redacted)."""
         return {
             "request": {
                 "url": self.url,
@@ -44,7 +45,7 @@ class RefersionCall:
                     "Refersion-Public-Key": key.public_key,
                     "Refersion-Secret-Key": mask_secret(key.secret_key),
                 },
-                "body": operation.to_dict()["body"],
+                "body": body,
             },
             "response": {"status": self.status, "body": self.body, "error": self.error},
             "latencyMs": self.latency_ms,

@@ -55,6 +55,7 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         )
     except TrackingRequestError as exc:
         raise BodyError(400, exc.code, exc.message) from None
+    await runtime.pipeline.admit()
     received_at = datetime.fromtimestamp(runtime.clock.now(), UTC)
     events = enrich(
         parsed,
