@@ -19,6 +19,7 @@ from datetime import datetime
 
 from .errors import EmulatorError
 from .journal import Trace, trace_sequence
+from .json_limits import strict_dumps
 
 __all__ = ["JournalStore", "JournalStoreError", "StoredJournal", "TraceRecord", "record_for"]
 
@@ -71,7 +72,7 @@ def record_for(trace: Trace) -> TraceRecord:
         trace.reason,
         int(trace.final),
         datetime.fromisoformat(trace.created_at).timestamp(),
-        json.dumps(data, separators=(",", ":")),
+        strict_dumps(data, compact=True),
     )
 
 

@@ -1,21 +1,32 @@
-"""Structural limits on parsed JSON bodies: nesting depth, string length, fields per object.
+"""Limits on parsed JSON bodies: nesting depth, string length, fields per object, strictness.
 
 Pure: the HTTP adapters parse a body, then call :func:`check_json_limits` before anything
-else looks at it. The defaults are far above what real Segment traffic carries (a message is
-at most 32 KB, and a 2,500-event batch nests four or five levels deep) and far below what
-would slow the emulator down.
+else looks at it. Besides the size limits it refuses what Python's ``json`` module accepts but
+JSON and Unicode do not: strings holding a lone UTF-16 surrogate (``"\\udc00"``, or CESU-8
+bytes, which ``json.loads`` decodes to the same) and the non-finite numbers ``NaN``,
+``Infinity`` and overflowing ones like ``1e400``. Neither can be stored in SQLite, written as
+strict JSON or sent on as UTF-8, so nothing downstream must ever meet one. :func:`strict_dumps`
+is how the emulator writes JSON, so nothing it writes holds one either.
+
+The defaults are far above what real Segment traffic carries (a message is at most 32 KB,
+and a 2,500-event batch nests four or five levels deep) and far below what would slow the
+emulator down.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import EmulatorError
 
-__all__ = ["JsonLimitExceeded", "JsonLimits", "check_json_limits"]
+__all__ = ["JsonLimitExceeded", "JsonLimits", "check_json_limits", "strict_dumps", "strict_loads"]
 
 _MAX_SHOWN_POINTER = 120
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,7 +42,7 @@ class JsonLimits:
 
 
 class JsonLimitExceeded(EmulatorError):
-    """A body breaks one of :class:`JsonLimits`; ``code`` names the limit for the 4xx answer."""
+    """A body breaks one of :class:`JsonLimits` or is not strict JSON; ``code`` names the rule."""
 
     def __init__(self, code: str, pointer: str, message: str) -> None:
         super().__init__(message)
@@ -59,7 +70,22 @@ def check_json_limits(value: Any, limits: JsonLimits = JsonLimits(), *, what: st
                     f"{what} has a string of {len(item)} characters at {_shown(path)}; "
                     f"the limit is {limits.max_string_length} characters (max_string_length)",
                 )
+            if not item.isascii() and (found := _LONE_SURROGATE.search(item)) is not None:
+                raise JsonLimitExceeded(
+                    "invalid_unicode",
+                    _pointer(path),
+                    f"{what} has a string that is not valid Unicode at {_shown(path)}: it holds "
+                    f"a lone surrogate U+{ord(found.group()):04X} (from a \\u escape or "
+                    "CESU-8 bytes), which UTF-8 cannot carry (invalid_unicode)",
+                )
             continue
+        if isinstance(item, float) and not math.isfinite(item):
+            raise JsonLimitExceeded(
+                "non_finite_number",
+                _pointer(path),
+                f"{what} has the number {item!r} at {_shown(path)}; JSON numbers are finite "
+                "(NaN, Infinity and numbers beyond ±1.8e308 are not) (non_finite_number)",
+            )
         if not isinstance(item, dict | list):
             continue
         if depth > limits.max_depth:
@@ -81,6 +107,26 @@ def check_json_limits(value: Any, limits: JsonLimits = JsonLimits(), *, what: st
         for key, child in item.items():
             pending.append((key, depth + 1, (path, key)))
             pending.append((child, depth + 1, (path, key)))
+
+
+def strict_dumps(value: Any, *, ensure_ascii: bool = True, compact: bool = False) -> str:
+    """``value`` as JSON that any strict parser reads: ``ValueError`` on NaN or Infinity."""
+    separators = (",", ":") if compact else None
+    return json.dumps(value, allow_nan=False, ensure_ascii=ensure_ascii, separators=separators)
+
+
+def strict_loads(raw: bytes | str) -> Any:
+    """``raw`` parsed as JSON, or ``ValueError`` if it is not strict JSON.
+
+    For answers the emulator reads from other servers (a destination, Refersion): what it
+    keeps of them must be as strict as what it takes from clients.
+    """
+    value = json.loads(raw)
+    try:
+        check_json_limits(value, what="the answer")
+    except JsonLimitExceeded as exc:
+        raise ValueError(str(exc)) from None
+    return value
 
 
 def _pointer(path: _Path) -> str:

@@ -156,7 +156,9 @@ def parse_tracking_request(
             f"{limits.batch_events}",
         )
     for index, item in enumerate(items):
-        size = len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode())
+        # surrogatepass: a lone surrogate is refused below, naming where it is.
+        compact = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+        size = len(compact.encode("utf-8", "surrogatepass"))
         if size > limits.message_bytes:
             raise TrackingRequestError(
                 "message_too_large",

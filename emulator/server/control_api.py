@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
@@ -12,7 +13,7 @@ from .. import __version__
 from ..journal import OUTCOMES, Trace
 from ..reconcile import reconcile
 from .durability import JournalWriteError
-from .http_errors import BodyError, parse_json_body, read_body
+from .http_errors import BodyError, json_response, parse_json_body, read_body
 from .keys import RUNTIME
 
 __all__ = ["routes"]
@@ -21,12 +22,13 @@ routes = web.RouteTableDef()
 
 _STARTED = time.monotonic()
 _DELIVER_LIMIT = 4 * 1024 * 1024
+_SECONDS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,6})?")
 
 
 @routes.get("/_emulator/health")
 async def health(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    return web.json_response(
+    return json_response(
         {
             "status": "ok",
             "version": __version__,
@@ -61,7 +63,7 @@ async def list_events(request: web.Request) -> web.Response:
     )
     full = query.get("full") in ("1", "true")
     items = [t.to_dict() if full else t.summary_dict() for t in traces]
-    return web.json_response({"events": items, "count": len(items)})
+    return json_response({"events": items, "count": len(items)})
 
 
 @routes.get("/_emulator/events/{trace_id}")
@@ -70,13 +72,13 @@ async def get_event(request: web.Request) -> web.Response:
     trace = request.app[RUNTIME].journal.get(trace_id)
     if trace is None:
         raise BodyError(404, "not_found", f"no event with id {trace_id!r} in the journal")
-    return web.json_response(trace.to_dict())
+    return json_response(trace.to_dict())
 
 
 @routes.get("/_emulator/affiliates")
 async def affiliates(request: web.Request) -> web.Response:
     items = [a.to_public_dict() for a in request.app[RUNTIME].store.all()]
-    return web.json_response({"affiliates": items, "count": len(items)})
+    return json_response({"affiliates": items, "count": len(items)})
 
 
 @routes.get("/_emulator/report")
@@ -88,7 +90,7 @@ async def report(request: web.Request) -> web.Response:
     outcomes: dict[str, int] = {}
     for (outcome, _reason), count in tallies.items():
         outcomes[outcome] = outcomes.get(outcome, 0) + count
-    return web.json_response(
+    return json_response(
         {
             **reconcile(tallies).to_dict(),
             "outcomes": dict(sorted(outcomes.items())),
@@ -107,7 +109,7 @@ async def report(request: web.Request) -> web.Response:
 @routes.post("/_emulator/reset")
 async def reset(request: web.Request) -> web.Response:
     request.app[RUNTIME].reset()
-    return web.json_response({"reset": True})
+    return json_response({"reset": True})
 
 
 @routes.post("/_emulator/flush")
@@ -115,7 +117,7 @@ async def flush(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     timeout = _float_param(request.query.get("timeout"), name="timeout", default=10.0)
     idle = await runtime.pipeline.wait_idle(timeout)
-    return web.json_response({"idle": idle, "pending": runtime.pipeline.outstanding})
+    return json_response({"idle": idle, "pending": runtime.pipeline.outstanding})
 
 
 @routes.post("/_emulator/deliver")
@@ -144,7 +146,7 @@ async def deliver(request: web.Request) -> web.Response:
     if wait:
         timeout = runtime.config.delivery_timeout + runtime.config.refersion_timeout + 1
         await runtime.pipeline.wait_settled(traces, timeout)
-    return web.json_response({"events": [t.to_dict() for t in traces]}, status=200 if wait else 202)
+    return json_response({"events": [t.to_dict() for t in traces]}, status=200 if wait else 202)
 
 
 def _messages(payload: Any) -> list[dict[str, Any]]:
@@ -162,18 +164,23 @@ def _messages(payload: Any) -> list[dict[str, Any]]:
 def _int_param(value: str | None, *, name: str, default: int, maximum: int) -> int:
     if value is None:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
-        raise BodyError(400, "invalid_query", f"{name}={value!r} must be 1..{maximum}")
+    # ASCII digits only: str.isdigit() also says yes to "²" and "①", which int() refuses,
+    # and a number longer than the maximum is refused before int() has to read it.
+    digits = value.isascii() and value.isdigit() and len(value) <= len(str(maximum))
+    if not digits or not 1 <= int(value) <= maximum:
+        raise BodyError(400, "invalid_query", f"{name}={_shown(value)} must be 1..{maximum}")
     return int(value)
 
 
 def _float_param(value: str | None, *, name: str, default: float) -> float:
     if value is None:
         return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
+    # Plain decimal seconds: float() would also take "٣", "1e3", " 5" and "nan".
+    number = float(value) if _SECONDS.fullmatch(value) else -1.0
     if not 0 < number <= 300:
-        raise BodyError(400, "invalid_query", f"{name}={value!r} must be seconds in (0, 300]")
+        raise BodyError(400, "invalid_query", f"{name}={_shown(value)} must be seconds in (0, 300]")
     return number
+
+
+def _shown(value: str) -> str:
+    return repr(value) if len(value) <= 40 else f"{value[:40]!r}… ({len(value)} characters)"

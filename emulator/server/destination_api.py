@@ -17,7 +17,7 @@ from ..errors import InvalidApiKey
 from ..journal import Trace
 from ..mapping import Operation, parse_basic_auth
 from ..mapping.engage import audience_exit
-from .http_errors import read_body, read_json_object
+from .http_errors import json_response, read_body, read_json_object
 from .keys import RUNTIME
 from .refersion_client import call_refersion
 
@@ -60,7 +60,7 @@ async def destination(request: web.Request) -> web.Response:
         trace.reason = answer.reason
     runtime.journal.changed(trace)
     headers = {"Retry-After": answer.retry_after} if answer.retry_after is not None else None
-    return web.json_response(answer.body, status=answer.status, headers=headers)
+    return json_response(answer.body, status=answer.status, headers=headers)
 
 
 async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -> DestinationAnswer:

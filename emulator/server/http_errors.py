@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from ..errors import EmulatorError
-from ..json_limits import JsonLimitExceeded, check_json_limits
+from ..json_limits import JsonLimitExceeded, check_json_limits, strict_dumps
 from .keys import RUNTIME
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "check_limits",
     "error_middleware",
     "json_error",
+    "json_response",
     "parse_json_body",
     "read_body",
     "read_json_object",
@@ -30,6 +31,13 @@ log = logging.getLogger("emulator.server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The Content-Encodings aiohttp inflates on its own while reading a body.
 _DECODED = frozenset({"gzip", "deflate", "br", "zstd"})
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """``web.json_response`` that writes strict JSON only: no NaN, no Infinity."""
+    return web.json_response(data, status=status, headers=headers, dumps=strict_dumps)
 
 
 def json_error(request: web.Request, status: int, code: str, message: str) -> web.Response:
@@ -49,7 +57,7 @@ def json_error(request: web.Request, status: int, code: str, message: str) -> we
         body = {"errors": [{"type": code, "message": message, "status": status}]}
     else:
         body = {"code": code, "message": message}
-    return web.json_response(body, status=status)
+    return json_response(body, status=status)
 
 
 class BodyError(EmulatorError):

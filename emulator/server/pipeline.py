@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import time
 import zlib
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from ..journal import OUTCOMES, Hop, Trace
+from ..json_limits import strict_dumps, strict_loads
 from ..secrets_mask import mask_secret
 from ..segment.delivery import AttemptVerdict, classify, parse_retry_after
 from .http_read import read_limited
@@ -152,7 +152,7 @@ class DeliveryPipeline:
 
     def _queue_for(self, trace: Trace) -> asyncio.Queue[Trace]:
         key = trace.user_id or _str(trace.message, "anonymousId") or trace.id
-        return self._queues[zlib.crc32(key.encode()) % len(self._queues)]
+        return self._queues[zlib.crc32(key.encode("utf-8", "surrogatepass")) % len(self._queues)]
 
     async def _work(self, queue: asyncio.Queue[Trace]) -> None:
         while True:
@@ -203,7 +203,7 @@ class DeliveryPipeline:
         retry_after: float | None = None
         try:
             timeout = self._timeout_for(runtime.config.delivery_timeout)
-            data = json.dumps(trace.message).encode()
+            data = strict_dumps(trace.message).encode()
             async with self.session.post(url, data=data, headers=headers, timeout=timeout) as resp:
                 status = resp.status
                 raw = await read_limited(resp, limit=_MAX_RESPONSE_BYTES)
@@ -326,8 +326,8 @@ def _parse_json(raw: bytes) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
+        return strict_loads(raw)
+    except (ValueError, RecursionError):
         return raw[:500].decode("utf-8", "replace")
 
 

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ..refersion import FakeRefersion
 from ..refersion.request import credentials_match
-from .http_errors import BodyError, check_limits, read_body
+from .http_errors import BodyError, check_limits, json_response, read_body
 from .keys import RUNTIME
 
 __all__ = ["BASE_PATH", "routes"]
@@ -29,7 +29,7 @@ async def refersion_endpoint(request: web.Request) -> web.Response:
     if known and credentials_match(request.headers, runtime.config.credentials):
         _check_structure(body)
     reply = runtime.refersion.handle(endpoint, request.headers, body)
-    return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
+    return json_response(reply.body, status=reply.status, headers=dict(reply.headers))
 
 
 @routes.route("*", BASE_PATH + r"/{endpoint:.+}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import aiohttp
 
 from ..contracts import ContractSet, Violation
+from ..json_limits import strict_dumps, strict_loads
 from ..mapping import ApiKey, Operation
 from ..secrets_mask import mask_secret
 from .http_read import read_limited
@@ -74,7 +74,7 @@ async def call_refersion(
     try:
         async with session.post(
             call.url,
-            data=json.dumps(operation.body).encode(),
+            data=strict_dumps(operation.body).encode(),
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as resp:
@@ -95,8 +95,8 @@ async def call_refersion(
     if call.error is not None or call.status is None:
         return call
     try:
-        call.body = json.loads(raw) if raw else None
-    except ValueError:
+        call.body = strict_loads(raw) if raw else None
+    except (ValueError, RecursionError):
         call.body = raw[:500].decode("utf-8", "replace")
         call.error = "malformed body"
         return call

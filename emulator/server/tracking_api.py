@@ -18,7 +18,7 @@ from ..segment.ingest import (
     parse_tracking_request,
 )
 from .durability import JournalWriteError
-from .http_errors import BodyError, read_body
+from .http_errors import BodyError, json_response, read_body
 from .keys import RUNTIME
 
 __all__ = ["routes"]
@@ -97,4 +97,4 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         await runtime.persist(traces)
     except JournalWriteError as exc:
         raise BodyError(503, "journal_unavailable", f"events not stored; retry ({exc})") from None
-    return web.json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})
+    return json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})
