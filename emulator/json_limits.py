@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import EmulatorError
+from emulator.errors import EmulatorError
 
 __all__ = ["JsonLimitExceeded", "JsonLimits", "check_json_limits", "strict_dumps", "strict_loads"]
 

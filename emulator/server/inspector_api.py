@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..journal import FINAL_OUTCOMES, OUTCOMES
-from .http_errors import json_response
-from .keys import RUNTIME
+from emulator.journal.traces import FINAL_OUTCOMES, OUTCOMES
+from emulator.server.keys import RUNTIME
+from emulator.web.errors import json_response
 
 __all__ = ["routes"]
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..journal import Journal, Trace
-from ..json_limits import strict_dumps
-from .http_errors import BodyError
-from .keys import RUNTIME
+from emulator.journal.traces import Journal, Trace
+from emulator.json_limits import strict_dumps
+from emulator.server.keys import RUNTIME
+from emulator.web.errors import BodyError
 
 __all__ = ["STREAM_HUB", "StreamHub", "Subscriber", "routes", "setup"]
 

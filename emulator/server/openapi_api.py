@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import __version__
-from ..openapi import bundled_document
-from .http_errors import json_response
-from .keys import RUNTIME
+from emulator.contract_checks.openapi import bundled_document
+from emulator.server.keys import RUNTIME
+from emulator.version import __version__
+from emulator.web.errors import json_response
 
 __all__ = ["routes"]
 
