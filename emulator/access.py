@@ -6,9 +6,14 @@ Pure decisions over plain request facts; ``server/access_middleware.py`` applies
   web page cannot reach the emulator by rebinding its own domain name to 127.0.0.1.
 * With a control token (required when bound to any other address), ``/_emulator/*`` answers
   only requests that carry it; it is compared in constant time.
-* Requests that could change state on ``/_emulator/*`` are refused when a browser says they
-  come from another site (``Sec-Fetch-Site``) or another origin (``Origin``). Clients that send
-  neither header (curl, scripts, Segment libraries) are not browsers and are let through.
+* Requests that could change state are refused when a browser says they come from another
+  site (``Sec-Fetch-Site``) or another origin (``Origin``): on ``/_emulator/*``, on Segment's
+  Public API (``/regulations``), on ``/destination`` and on the fake Refersion API, none of
+  which a web page has any business driving. A ``text/plain`` or form POST needs no CORS
+  preflight, so refusing by content type would not be enough. The one exception is the
+  Tracking API (``/v1/*``), which Segment's browser library (analytics.js) posts to from any
+  site. Clients that send neither header (curl, scripts, Segment's servers and libraries) are
+  not browsers and are let through.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ __all__ = [
 ]
 
 CONTROL_PREFIX = "/_emulator"
+# Segment's Tracking API answers browsers on every site; nothing else here does.
+_BROWSER_SURFACE = "/v1/"
 MIN_TOKEN_LENGTH = 16
 TOKEN_COOKIE = "emulator_token"  # noqa: S105 (a cookie name)
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -103,9 +110,8 @@ def check_access(
             f"Host {host!r} is not a loopback name; the emulator is bound to loopback and "
             "answers only requests addressed to localhost or a loopback address",
         )
-    if not (path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")):
-        return None
-    if policy.control_token is not None:
+    is_control = path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+    if is_control and policy.control_token is not None:
         sent = [token for token in tokens if token]
         if not sent:
             return Refusal(
@@ -118,7 +124,7 @@ def check_access(
         matches = [token_matches(token, policy.control_token) for token in sent]
         if not any(matches):
             return Refusal(401, "token_invalid", "the control token does not match")
-    if method.upper() not in _STATE_CHANGING:
+    if method.upper() not in _STATE_CHANGING or path.startswith(_BROWSER_SURFACE):
         return None
     if sec_fetch_site is not None and sec_fetch_site.lower() not in _BROWSER_SAME_ORIGIN:
         return Refusal(
