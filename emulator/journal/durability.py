@@ -70,6 +70,14 @@ class DurableJournal:
         self._wake.set()
         await done
 
+    async def fetch(self, trace_id: str) -> Trace | None:
+        """The stored trace ``trace_id`` (read on a worker thread); ``None`` if there is none."""
+        try:
+            return await asyncio.to_thread(self.store.fetch, trace_id)
+        except JournalStoreError as exc:
+            log.warning("journal: %s", exc)
+            return None
+
     def clear(self) -> None:
         """Forget pending changes and every stored trace (used by reset)."""
         self._dirty.clear()

@@ -10,7 +10,9 @@ tables do not overlap.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -85,6 +87,7 @@ class JournalStore:
         # Counts clear() calls, so a write prepared before one can be recognised.
         self.generation = 0
         try:
+            _create_private(path)
             self._conn = sqlite3.connect(
                 path, check_same_thread=False, isolation_level=None, timeout=30.0
             )
@@ -170,6 +173,20 @@ class JournalStore:
             [(str(message_id), float(created)) for message_id, created in message_ids],
         )
 
+    def fetch(self, trace_id: str) -> Trace | None:
+        """The stored trace ``trace_id``, also one the in-memory journal no longer holds."""
+        sequence = trace_sequence(trace_id)
+        try:
+            with self._lock:
+                row = self._conn.execute(
+                    "SELECT data FROM traces WHERE seq = ? AND id = ?", (sequence, trace_id)
+                ).fetchone()
+            return None if row is None else Trace.from_state(json.loads(row[0]))
+        except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
+            raise JournalStoreError(
+                f"journal file {self._path}: cannot read {trace_id} ({type(exc).__name__}: {exc})"
+            ) from None
+
     def count(self) -> int:
         with self._lock:
             (total,) = self._conn.execute("SELECT count(*) FROM traces").fetchone()
@@ -180,8 +197,25 @@ class JournalStore:
         with self._lock:
             self.generation += 1
             self._conn.execute("DELETE FROM traces")
+            # Give the freed pages back: without it the file keeps its largest size forever.
+            self._conn.execute("VACUUM")
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _create_private(path: str) -> None:
+    """Make the journal file readable by its owner only: it holds people's personal data.
+
+    SQLite gives the ``-wal`` and ``-shm`` files the database file's permissions.
+    """
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if stat.S_IMODE(os.fstat(descriptor).st_mode) & 0o077:
+            os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)

@@ -69,7 +69,11 @@ async def list_events(request: web.Request) -> web.Response:
 @routes.get("/_emulator/events/{trace_id}")
 async def get_event(request: web.Request) -> web.Response:
     trace_id = request.match_info["trace_id"]
-    trace = request.app[RUNTIME].journal.get(trace_id)
+    runtime = request.app[RUNTIME]
+    trace = runtime.journal.get(trace_id)
+    if trace is None and runtime.durable is not None:
+        # Beyond the in-memory cap: the journal file still has it.
+        trace = await runtime.durable.fetch(trace_id)
     if trace is None:
         raise BodyError(404, "not_found", f"no event with id {trace_id!r} in the journal")
     return json_response(trace.to_dict())
