@@ -52,6 +52,8 @@ INGEST_REASONS: Mapping[str, str] = {
     "integrations_not_object": "integrations is not an object",
     "timestamp_invalid": "timestamp, sentAt or originalTimestamp is not an ISO 8601 date",
     "invalid_write_key": "the write key is not the one this emulator was started with",
+    "journal_unavailable": "the journal file could not be written; the request was answered "
+    "503 and nothing of it was kept",
 }
 
 

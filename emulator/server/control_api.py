@@ -30,7 +30,9 @@ async def health(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     return json_response(
         {
-            "status": "ok",
+            "status": runtime.incidents.status,
+            "incidents": [incident.to_dict() for incident in runtime.incidents.recent()],
+            "incidentCount": runtime.incidents.total,
             "version": __version__,
             "uptimeSeconds": round(time.monotonic() - _STARTED, 3),
             "events": len(runtime.journal),
@@ -131,6 +133,7 @@ async def deliver(request: web.Request) -> web.Response:
     raw = await read_body(request, limit=_DELIVER_LIMIT)
     messages = _messages(parse_json_body(raw))
     traces: list[Trace] = []
+    to_deliver: list[Trace] = []
     for message in messages:
         summary = "entered as a delivered message via /_emulator/deliver"
         if not isinstance(message.get("messageId"), str) or not message["messageId"]:
@@ -141,9 +144,10 @@ async def deliver(request: web.Request) -> web.Response:
         trace = runtime.journal.new_trace("delivery", message)
         traces.append(trace)
         trace.add_hop("deliver", summary, ok=True)
-        runtime.accept(trace)
+        if runtime.accept(trace, enqueue=False):
+            to_deliver.append(trace)
     try:
-        await runtime.persist(traces)
+        await runtime.keep(traces, to_deliver)
     except JournalWriteError as exc:
         raise BodyError(503, "journal_unavailable", f"messages not stored; retry ({exc})") from None
     wait = request.query.get("wait", "true") not in ("0", "false")

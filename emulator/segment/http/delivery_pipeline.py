@@ -15,6 +15,7 @@ import aiohttp
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.contract_checks.contract_set import ContractSet
+from emulator.journal.incidents import Incidents
 from emulator.journal.traces import OUTCOMES, Hop, Journal, Trace
 from emulator.json_limits import strict_dumps, strict_loads
 from emulator.secrets_mask import mask_secret
@@ -57,6 +58,9 @@ class DeliveryHost(Protocol):
 
     @property
     def destination_url(self) -> str: ...
+
+    @property
+    def incidents(self) -> Incidents: ...
 
 
 class DeliveryPipeline:
@@ -193,18 +197,29 @@ class DeliveryPipeline:
                 self._room.set()
             try:
                 await self._attempt(trace)
-            except Exception as exc:  # a bug must neither stop a worker nor lose the event
-                log.exception("delivery of %s failed inside the emulator", trace.id)
-                hop = trace.add_hop(
-                    "delivery",
-                    f"attempt {trace.attempts} failed inside the emulator: {exc!r}",
-                    ok=False,
-                    detail={"classification": "awaiting-retry.INTERNAL"},
-                )
-                self._schedule_retry(trace, hop, None, "awaiting-retry.INTERNAL")
-                self._runtime.journal.changed(trace)
+            except Exception as exc:  # noqa: BLE001 - a bug must neither stop a worker nor lose the event
+                self._failed_inside(trace, exc)
             finally:
                 queue.task_done()
+
+    def _failed_inside(self, trace: Trace, exc: Exception) -> None:
+        """Journal a bug on the trace it hit and retry it; the worker carries on regardless."""
+        log.exception("delivery of %s failed inside the emulator", trace.id)
+        self._runtime.incidents.record("delivery worker", repr(exc), trace_id=trace.id)
+        try:
+            hop = trace.add_hop(
+                "delivery",
+                f"attempt {trace.attempts} failed inside the emulator: {exc!r}",
+                ok=False,
+                detail={"classification": "awaiting-retry.INTERNAL"},
+            )
+            self._schedule_retry(trace, hop, None, "awaiting-retry.INTERNAL")
+            self._runtime.journal.changed(trace)
+        except Exception as again:  # noqa: BLE001 - not even a retry: give the trace up
+            log.error("delivery of %s abandoned: %r", trace.id, again)
+            trace.outcome = "discarded"
+            trace.reason = "emulator_bug"
+            self._outstanding.discard(trace.id)
 
     async def _attempt(self, trace: Trace) -> None:
         runtime = self._runtime

@@ -67,6 +67,7 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     key_refused = expected_key is not None and parsed.write_key != expected_key
     trace_ids = []
     traces = []
+    to_deliver = []
     for event in events:
         shown_raw = mask_fields(event.raw, _SECRET_FIELDS)
         message = event.message if event.message is not None else shown_raw
@@ -91,10 +92,12 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         )
         if runtime.suppress(trace):
             continue
-        runtime.accept(trace)
+        if runtime.accept(trace, enqueue=False):
+            to_deliver.append(trace)
     try:
-        # Acknowledge only what is durable: with a journal file, 200 means "on disk".
-        await runtime.persist(traces)
+        # Acknowledge only what is durable: with a journal file, 200 means "on disk", and
+        # 503 means none of it was kept (none of it will be delivered).
+        await runtime.keep(traces, to_deliver)
     except JournalWriteError as exc:
         raise BodyError(503, "journal_unavailable", f"events not stored; retry ({exc})") from None
     return json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})
