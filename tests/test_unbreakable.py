@@ -8,11 +8,16 @@ privacy and size. The property test over every surface is in test_hostile_json.p
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import logging
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +26,8 @@ import aiohttp
 import pytest
 
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
+from emulator.web import quiet_log
+from tests.conftest import ROOT, fast_config
 
 PETER = {"name": "Peter Gibbons", "email": "peter@example.com"}
 LONE = "\udc00"
@@ -350,3 +356,319 @@ async def test_events_beyond_the_in_memory_cap_are_served_from_the_journal_file(
         assert status == 200, first
         assert first["id"] == ids[0]
         assert first["message"]["userId"] == "u0"
+
+
+# What to build, 2: the journal writer and the workers never die silently -----------------
+
+
+def poisoned_record_for(how: str) -> Any:
+    """``record_for`` as if a bug let through a trace that cannot be stored."""
+    from emulator.journal.store import record_for as real
+
+    def record_for(trace: Any) -> Any:
+        record = real(trace)
+        if trace.user_id != "poison":
+            return record
+        if how == "record":
+            raise RuntimeError("boom: a trace no row can be made of")
+        # A text SQLite cannot bind (a lone surrogate cannot be encoded as UTF-8).
+        return (*record[:-1], record[-1].replace("poison", "poison" + LONE))
+
+    return record_for
+
+
+@pytest.mark.parametrize("how", ["record", "row"])
+async def test_a_trace_the_journal_cannot_store_is_noted_and_the_writer_carries_on(
+    tmp_path: Path, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    from emulator.journal import durability
+
+    path = str(tmp_path / "journal.db")
+    monkeypatch.setattr(durability, "record_for", poisoned_record_for(how))
+    async with Emulator(fast_config(journal_path=path)) as emu:
+        body = {"writeKey": "wk", "userId": "poison", "traits": PETER}
+        async with http.post(f"{emu.url}/v1/identify", json=body, timeout=_SECOND) as resp:
+            # The truth: this event was not kept, so the client may retry it.
+            assert resp.status == 503, await resp.text()
+            assert (await resp.json())["code"] == "journal_unavailable"
+            trace_id = resp.headers.get("X-Emulator-Trace-Ids")
+        await ordinary_event_is_delivered(http, emu, "after-poison")
+        _status, health = await get_json(http, f"{emu.url}/_emulator/health")
+        assert health["status"] == "degraded"
+        assert any(i["part"] == "journal writer" for i in health["incidents"]), health
+        poison = [t for t in emu.runtime.journal if t.user_id == "poison"]
+        assert [t.outcome for t in poison] == ["ingest_rejected"]
+        assert any(h.name == "journal" and not h.ok for h in poison[0].hops)
+        # Not delivered: the answer said it was not kept.
+        assert emu.runtime.store.find_by_email(PETER["email"]) is None
+        assert trace_id is None or trace_id == poison[0].id
+        assert emu.app_errors == []
+    monkeypatch.undo()
+    async with Emulator(fast_config(journal_path=path)) as again:
+        users = {t.user_id for t in again.runtime.journal}
+        assert "after-poison" in users
+        assert "poison" not in users
+        await ordinary_event_is_delivered(http, again, "after-restart")
+
+
+async def test_a_delivery_worker_survives_a_bug_in_its_own_error_path(
+    emulator: Emulator, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = emulator.runtime.pipeline
+    real_attempt = pipeline._attempt
+    real_retry = pipeline._schedule_retry
+
+    async def attempt(trace: Any) -> None:
+        if trace.user_id == "bug":
+            raise RuntimeError("a bug in the attempt")
+        await real_attempt(trace)
+
+    def schedule_retry(trace: Any, *args: Any) -> None:
+        if trace.user_id == "bug":
+            raise RuntimeError("and another in the retry")
+        real_retry(trace, *args)
+
+    monkeypatch.setattr(pipeline, "_attempt", attempt)
+    monkeypatch.setattr(pipeline, "_schedule_retry", schedule_retry)
+    # One worker: the bug and the next event share it.
+    body = {"writeKey": "wk", "userId": "bug", "traits": PETER}
+    async with http.post(f"{emulator.url}/v1/identify", json=body) as resp:
+        assert resp.status == 200
+    await ordinary_event_is_delivered(http, emulator, "after-bug")
+    _status, health = await get_json(http, f"{emulator.url}/_emulator/health")
+    assert health["status"] == "degraded"
+    assert [i["part"] for i in health["incidents"]] == ["delivery worker"]
+    (bug,) = [t for t in emulator.runtime.journal if t.user_id == "bug"]
+    assert bug.outcome == "discarded"
+    assert bug.reason == "emulator_bug"
+
+
+async def test_unreadable_journal_rows_are_quarantined_with_a_warning(
+    tmp_path: Path, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = str(tmp_path / "journal.db")
+    async with Emulator(fast_config(journal_path=path)) as emu:
+        await ordinary_event_is_delivered(http, emu, "kept")
+    with sqlite3.connect(path) as conn:
+        good = conn.execute("SELECT * FROM traces").fetchone()
+        rows = [
+            (9001, "t009001", "{not json"),
+            (9002, "t009002", good[-1].replace('"kept"', "NaN")),
+            (9003, "t009003", good[-1].replace('"kept"', '"\\udc00"')),
+            (9004, "t009004", '{"id": 5}'),
+        ]
+        for seq, trace_id, data in rows:
+            conn.execute(
+                "INSERT INTO traces VALUES (?, ?, 'tracking-api', NULL, 'pending', NULL, 0, 0, ?)",
+                (seq, trace_id, data),
+            )
+    async with Emulator(fast_config(journal_path=path)) as emu:
+        assert [t.user_id for t in emu.runtime.journal] == ["kept"]
+        _status, health = await get_json(http, f"{emu.url}/_emulator/health")
+        assert health["status"] == "degraded"
+        await ordinary_event_is_delivered(http, emu, "after-quarantine")
+    warnings = [r.getMessage() for r in caplog.records if "traces_quarantine" in r.getMessage()]
+    assert len(warnings) == 4
+    assert all(r.exc_info is None for r in caplog.records)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM traces_quarantine").fetchone() == (4,)
+    # And the next start is quiet and clean.
+    caplog.clear()
+    async with Emulator(fast_config(journal_path=path)) as emu:
+        assert emu.runtime.incidents.status == "ok"
+
+
+# 6. Disk full and store failures ---------------------------------------------------------
+
+
+async def test_a_full_disk_answers_503_and_keeps_nothing_of_that_request(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    path = str(tmp_path / "journal.db")
+    batch = [
+        {
+            "type": "identify",
+            "userId": f"full-{i}",
+            "messageId": f"m-full-{i}",
+            "traits": {**PETER, "email": f"full-{i}@x.io", "bio": "b" * 1000},
+        }
+        for i in range(40)
+    ]
+    async with Emulator(fast_config(journal_path=path)) as emu:
+        await ordinary_event_is_delivered(http, emu, "before")
+        store = emu.runtime.durable.store if emu.runtime.durable else None
+        assert store is not None
+        conn = store._conn
+        (pages,) = conn.execute("PRAGMA page_count").fetchone()
+        # SQLite's own "database or disk is full" (SQLITE_FULL), as on a full disk.
+        conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+        body = {"writeKey": "wk", "batch": batch}
+        async with http.post(f"{emu.url}/v1/batch", json=body, timeout=_SECOND) as resp:
+            assert resp.status == 503, await resp.text()
+            answer = await resp.json()
+        assert answer["code"] == "journal_unavailable"
+        assert "full" in answer["message"]
+        assert await emu.runtime.pipeline.wait_idle(2)
+        # Not kept means not delivered: no affiliate was created for any of them.
+        assert emu.runtime.store.count() == 1
+        conn.execute("PRAGMA max_page_count = 1073741823")
+        # The client's retry is taken as new, not as a duplicate of what was never kept.
+        async with http.post(f"{emu.url}/v1/batch", json=body, timeout=_SECOND) as resp:
+            assert resp.status == 200, await resp.text()
+        assert await emu.runtime.pipeline.wait_idle(5)
+        assert emu.runtime.store.count() == 41
+        assert emu.app_errors == []
+
+
+class FullDisk:
+    """A connection that refuses every write as a full disk does (injected at the store)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+async def test_the_fake_refersion_answers_a_json_503_when_its_store_fails(
+    emulator: Emulator, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = emulator.runtime.store
+    real = store._conn
+    store._conn = FullDisk(real)  # type: ignore[assignment]
+    body = {
+        "first_name": "Peter",
+        "last_name": "Gibbons",
+        "email": "peter@example.com",
+        "password": "Tps-reports-1!",
+        "status": "ACTIVE",
+    }
+    path = "/refersion/v2/affiliate/new"
+    status, answer = await post_raw(http, emulator, path, json.dumps(body).encode())
+    assert status == 503, answer
+    assert "disk is full" in answer["error"]
+    # Through the pipeline: Segment's delivery sees a retryable answer, not a crash.
+    identify = {"writeKey": "wk", "userId": "u-full", "traits": PETER}
+    async with http.post(f"{emulator.url}/v1/identify", json=identify) as resp:
+        assert resp.status == 200
+    status, _health = await get_json(http, f"{emulator.url}/_emulator/health")
+    assert status == 200
+    store._conn = real
+    assert await emulator.runtime.pipeline.wait_idle(5)
+    assert emulator.runtime.store.find_by_email(PETER["email"]) is not None
+    assert all(r.exc_info is None for r in caplog.records)
+    assert not any("emulator bug" in r.getMessage() for r in caplog.records)
+
+
+# 5. One line each for a client hanging up, malformed HTTP, running out of descriptors ----
+
+
+async def raw_exchange(emu: Emulator, data: bytes) -> None:
+    """Send ``data``; read the answer, if the server sends one before the body is complete."""
+    port = int(emu.url.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    if not data.endswith(b"{"):
+        await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    await writer.wait_closed()
+
+
+async def until(condition: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.005)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (
+            b"POST /v1/identify HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n{",
+            "hung up",
+        ),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n", "not valid HTTP"),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n", "not valid HTTP"),
+    ],
+    ids=["hang-up-mid-body", "header-line", "content-length"],
+)
+async def test_outside_trouble_logs_one_line_not_a_traceback(
+    emulator: Emulator,
+    http: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
+    data: bytes,
+    words: str,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    quiet_log._last.clear()
+    for _ in range(5):
+        await raw_exchange(emulator, data)
+    await until(lambda: any(words in r.getMessage() for r in caplog.records))
+    await ordinary_event_is_delivered(http, emulator, "after-trouble")
+    lines = [r for r in caplog.records if words in r.getMessage()]
+    assert len(lines) == 1, [r.getMessage() for r in caplog.records]
+    assert all(r.exc_info is None and r.levelno < logging.ERROR for r in caplog.records)
+    assert not any("emulator bug" in r.getMessage() for r in caplog.records)
+    assert emulator.app_errors == []
+
+
+def test_running_out_of_descriptors_logs_one_line_a_while(tmp_path: Path) -> None:
+    """A real server under a low descriptor limit, flooded with connections."""
+    script = tmp_path / "flood.py"
+    script.write_text(FLOOD)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    lines = [line for line in done.stderr.splitlines() if "file descriptors" in line]
+    assert 1 <= len(lines) <= 2, done.stderr[-3000:]
+    assert "delivered" in done.stdout
+
+
+FLOOD = """
+import asyncio, logging, resource, socket
+from emulator.server.emulator import Emulator
+from emulator.web import quiet_log
+from tests.conftest import ROOT, fast_config
+
+logging.basicConfig(level=logging.WARNING)
+
+
+async def main():
+    async with Emulator(fast_config()) as emu:
+        port = int(emu.url.rsplit(":", 1)[1])
+        used = len(__import__("os").listdir("/proc/self/fd"))
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (used + 20, hard))
+        socks = []
+        try:
+            for _ in range(60):
+                try:
+                    socks.append(socket.create_connection(("127.0.0.1", port), timeout=1))
+                except OSError:
+                    break
+            await asyncio.sleep(1.5)
+        finally:
+            for s in socks:
+                s.close()
+        await asyncio.sleep(1.2)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        import aiohttp
+        async with aiohttp.ClientSession() as http:
+            body = {"writeKey": "wk", "userId": "u", "traits": {"name": "A B", "email": "a@x.io"}}
+            async with http.post(emu.url + "/v1/identify", json=body) as resp:
+                assert resp.status == 200
+        assert await emu.runtime.pipeline.wait_idle(5)
+        print("delivered")
+
+
+asyncio.run(main())
+"""
