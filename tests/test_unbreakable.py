@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import logging
 import os
@@ -25,6 +26,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from emulator.access import AccessPolicy, check_access
+from emulator.commands.serve import exposure_note
+from emulator.config import EmulatorConfig, RefersionCredentials
 from emulator.server.emulator import Emulator
 from emulator.web import quiet_log
 from tests.conftest import ROOT, fast_config
@@ -635,6 +639,9 @@ def test_running_out_of_descriptors_logs_one_line_a_while(tmp_path: Path) -> Non
 
 FLOOD = """
 import asyncio, logging, resource, socket
+from emulator.access import AccessPolicy, check_access
+from emulator.commands.serve import exposure_note
+from emulator.config import EmulatorConfig, RefersionCredentials
 from emulator.server.emulator import Emulator
 from emulator.web import quiet_log
 from tests.conftest import ROOT, fast_config
@@ -672,3 +679,94 @@ async def main():
 
 asyncio.run(main())
 """
+
+
+# 8. Exposed mode: the Host check stays on; the fake's public default keys stay home ------
+
+EXPOSED = AccessPolicy(
+    loopback_only=False,
+    control_token="t" * 20,
+    allowed_hosts=frozenset({"emulator.internal"}),
+    default_keys=True,
+)
+
+
+def refusal(policy: AccessPolicy, **facts: Any) -> str | None:
+    request: dict[str, Any] = {
+        "method": "GET",
+        "path": "/v1/identify",
+        "own_origin": "http://emulator.internal:8765",
+        "host": "emulator.internal:8765",
+        "origin": None,
+        "sec_fetch_site": None,
+        "peer": "127.0.0.1",
+    }
+    found = check_access(policy, **(request | facts))
+    return None if found is None else found.code
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("emulator.internal:8765", True),
+        ("EMULATOR.internal.:8765", True),
+        ("localhost:8765", True),
+        ("192.168.1.5:8765", True),
+        ("[fe80::1]:8765", True),
+        ("attacker.example:8765", False),
+        ("emulator.internal.attacker.example", False),
+    ],
+)
+def test_exposed_the_host_check_stays_on_for_names_not_given(host: str, allowed: bool) -> None:
+    code = refusal(EXPOSED, host=host)
+    assert code == (None if allowed else "host_not_allowed")
+
+
+@pytest.mark.parametrize(
+    "path", ["/refersion/v2/affiliate/list", "/refersion/v2/affiliate/new", "/destination"]
+)
+def test_exposed_the_default_keys_are_refused_to_other_machines(path: str) -> None:
+    facts = {"method": "POST", "path": path}
+    assert refusal(EXPOSED, peer="192.168.1.9", **facts) == "default_keys_refused"
+    # This machine (the emulator's own delivery) and own keys still get through.
+    assert refusal(EXPOSED, peer="127.0.0.1", **facts) is None
+    own_keys = dataclasses.replace(EXPOSED, default_keys=False)
+    assert refusal(own_keys, peer="192.168.1.9", **facts) is None
+    # The Tracking API is not opened by the fake's keys.
+    assert refusal(EXPOSED, peer="192.168.1.9", method="POST") is None
+
+
+def test_the_config_knows_when_the_public_default_keys_are_in_use() -> None:
+    assert EmulatorConfig().default_keys
+    own = RefersionCredentials(public_key="pub_mine", secret_key="sec_mine")
+    assert not EmulatorConfig(credentials=own).default_keys
+    # The destination's API key defaults to the fake's keys: its default is public too.
+    assert EmulatorConfig(credentials=own, api_key=RefersionCredentials().api_key).default_keys
+
+
+def test_the_start_up_note_warns_when_exposed(tmp_path: Path) -> None:
+    config = EmulatorConfig(
+        host="0.0.0.0",  # noqa: S104 - never bound
+        control_token="t" * 20,
+        allowed_hosts=("emulator.internal",),
+    )
+    note = exposure_note(config, tmp_path / "token.txt")
+    assert "WARNING" in note
+    assert "emulator.internal" in note
+    assert "default keys" in note
+    own = dataclasses.replace(
+        config, credentials=RefersionCredentials(public_key="pub_m", secret_key="sec_m")
+    )
+    assert "refuse other machines" not in exposure_note(own, None)
+
+
+def test_serve_takes_allow_host(tmp_path: Path) -> None:
+    from emulator.cli import build_parser
+    from emulator.commands.options import config_from_args
+
+    args = build_parser().parse_args(
+        ["serve", "--host", "0.0.0.0", "--allow-remote", "--allow-host", "emulator.internal"]  # noqa: S104
+    )
+    assert args.allow_host == ["emulator.internal"]
+    config = config_from_args(args, control_token="t" * 20, allowed_hosts=tuple(args.allow_host))
+    assert config.allowed_hosts == ("emulator.internal",)
