@@ -133,7 +133,9 @@ def _pointer(path: _Path) -> str:
     tokens: list[str] = []
     while path is not None:
         path, token = path
-        tokens.append(str(token).replace("~", "~0").replace("/", "~1"))
+        # A key may itself hold a lone surrogate: name it as a \\u escape, never echo it.
+        shown = str(token).encode("utf-8", "backslashreplace").decode("utf-8")
+        tokens.append(shown.replace("~", "~0").replace("/", "~1"))
     return "".join(f"/{token}" for token in reversed(tokens))
 
 
