@@ -770,3 +770,31 @@ def test_serve_takes_allow_host(tmp_path: Path) -> None:
     assert args.allow_host == ["emulator.internal"]
     config = config_from_args(args, control_token="t" * 20, allowed_hosts=tuple(args.allow_host))
     assert config.allowed_hosts == ("emulator.internal",)
+
+
+def test_a_seeded_store_reopened_on_its_file_goes_on_drawing_new_codes(tmp_path: Path) -> None:
+    from emulator.fake_refersion import AffiliateStore
+
+    path = str(tmp_path / "journal.db")
+
+    def new(store: AffiliateStore, i: int) -> str:
+        values = {
+            "status": "ACTIVE",
+            "first_name": "P",
+            "last_name": "G",
+            "email": f"p{i}@x.io",
+            "offer_id": "1",
+            "password": "Tps-reports-1!",
+        }
+        return store.create(values).code
+
+    first = AffiliateStore(path)
+    first.reseed(7)
+    codes = {new(first, i) for i in range(150)}
+    first.close()
+    # A restart with the same seed (serve --seed 7 --journal FILE).
+    again = AffiliateStore(path)
+    again.reseed(7)
+    code = new(again, 150)
+    assert code not in codes
+    again.close()

@@ -220,6 +220,14 @@ class AffiliateStore:
         with self._lock:
             self._seed = seed
             self._rng = random.Random(seed)
+            # A file from an earlier run holds the codes this seed drew first: go on from
+            # where that run stopped rather than draw them again, one collision each (past
+            # a hundred affiliates, every new one failed).
+            (sequence,) = self._conn.execute(
+                "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'affiliates'"
+            ).fetchone()
+            for _ in range(max(0, int(sequence) - (FIRST_AFFILIATE_ID - 1))):
+                self._new_code()
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -188,10 +188,7 @@ class JournalStore:
         quarantined = self._quarantine_unreadable(cap)
         with self._lock:
             conn = self._conn
-            row = conn.execute(
-                "SELECT seq FROM traces ORDER BY seq DESC LIMIT 1 OFFSET ?", (cap - 1,)
-            ).fetchone()
-            threshold = row[0] if row is not None else 0
+            threshold = _loaded_from(conn, cap)
             rows = conn.execute(
                 "SELECT data FROM traces WHERE seq >= ? OR final = 0 ORDER BY seq", (threshold,)
             ).fetchall()
@@ -226,10 +223,7 @@ class JournalStore:
         """
         with self._lock:
             conn = self._conn
-            row = conn.execute(
-                "SELECT seq FROM traces ORDER BY seq DESC LIMIT 1 OFFSET ?", (cap - 1,)
-            ).fetchone()
-            threshold = row[0] if row is not None else 0
+            threshold = _loaded_from(conn, cap)
             bad: list[tuple[Any, Any, Any, str]] = []
             for seq, trace_id, data in conn.execute(
                 "SELECT seq, id, data FROM traces WHERE seq >= ? OR final = 0", (threshold,)
@@ -286,6 +280,14 @@ class JournalStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _loaded_from(conn: sqlite3.Connection, cap: int) -> int:
+    """The lowest sequence among the newest ``cap`` traces: what a restart holds in memory."""
+    row = conn.execute(
+        "SELECT seq FROM traces ORDER BY seq DESC LIMIT 1 OFFSET ?", (cap - 1,)
+    ).fetchone()
+    return int(row[0]) if row is not None else 0
 
 
 def _trace_from(data: Any) -> Trace:
