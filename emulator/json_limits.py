@@ -41,6 +41,10 @@ class JsonLimits:
     """Members of any one object."""
 
 
+# Strictness only: answers from other servers are read up to a byte limit already.
+_ANY_SIZE = JsonLimits(max_depth=10**6, max_string_length=10**9, max_object_fields=10**9)
+
+
 class JsonLimitExceeded(EmulatorError):
     """A body breaks one of :class:`JsonLimits` or is not strict JSON; ``code`` names the rule."""
 
@@ -109,10 +113,10 @@ def check_json_limits(value: Any, limits: JsonLimits = JsonLimits(), *, what: st
             pending.append((child, depth + 1, (path, key)))
 
 
-def strict_dumps(value: Any, *, ensure_ascii: bool = True, compact: bool = False) -> str:
+def strict_dumps(value: Any, *, compact: bool = False) -> str:
     """``value`` as JSON that any strict parser reads: ``ValueError`` on NaN or Infinity."""
     separators = (",", ":") if compact else None
-    return json.dumps(value, allow_nan=False, ensure_ascii=ensure_ascii, separators=separators)
+    return json.dumps(value, allow_nan=False, separators=separators)
 
 
 def strict_loads(raw: bytes | str) -> Any:
@@ -123,7 +127,7 @@ def strict_loads(raw: bytes | str) -> Any:
     """
     value = json.loads(raw)
     try:
-        check_json_limits(value, what="the answer")
+        check_json_limits(value, _ANY_SIZE, what="the answer")
     except JsonLimitExceeded as exc:
         raise ValueError(str(exc)) from None
     return value
@@ -133,7 +137,7 @@ def _pointer(path: _Path) -> str:
     tokens: list[str] = []
     while path is not None:
         path, token = path
-        # A key may itself hold a lone surrogate: name it as a \\u escape, never echo it.
+        # A key may itself hold a lone surrogate: name it as a \u escape, never echo it.
         shown = str(token).encode("utf-8", "backslashreplace").decode("utf-8")
         tokens.append(shown.replace("~", "~0").replace("/", "~1"))
     return "".join(f"/{token}" for token in reversed(tokens))

@@ -127,7 +127,7 @@ class DurableJournal:
         try:
             batch, self._dirty = self._dirty, {}
             records, failed = self._records(batch)
-            failed |= self.store.save_each(records)
+            failed |= self._save(records, self.store.generation)
             self._quarantine(batch, failed)
         except JournalStoreError as exc:
             log.error("journal: the last changes were not written: %s", exc)
