@@ -57,6 +57,7 @@ REASON_FIXES: Mapping[str, str] = MappingProxyType(
         "integrations_not_object": "send integrations as a JSON object",
         "timestamp_invalid": "send timestamp and sentAt as ISO 8601 dates",
         "invalid_write_key": "send the write key the emulator was started with (--write-key)",
+        "journal_unavailable": "free space for the journal file, then send the request again",
         # Routing and dedupe.
         "unsupported_type": "Refersion takes only identify and delete; send an identify call",
         "integrations_disabled": "remove integrations.Refersion: false (or set it to true)",
