@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .access import MIN_TOKEN_LENGTH, is_loopback_host
+from .assumptions import AssumptionChoices
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -102,6 +103,8 @@ class EmulatorConfig:
     # Tracking-API requests wait while this many events are queued for delivery, so a client
     # sending faster than the pipeline delivers cannot grow memory without bound.
     delivery_backlog: int = 2_000
+    # The variant of each registry assumption this run uses (docs/assumptions.md).
+    assumptions: AssumptionChoices = field(default_factory=AssumptionChoices)
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -77,6 +77,7 @@ def test_the_core_never_imports_aiohttp_or_the_server(path: Path) -> None:
             "mapping",
             {
                 "emulator.mapping",
+                "emulator.assumptions",
                 "emulator.config",
                 "emulator.countries",
                 "emulator.emails",
@@ -88,6 +89,7 @@ def test_the_core_never_imports_aiohttp_or_the_server(path: Path) -> None:
             "refersion",
             {
                 "emulator.refersion",
+                "emulator.assumptions",
                 "emulator.config",
                 "emulator.countries",
                 "emulator.emails",
@@ -102,6 +104,18 @@ def test_mapping_and_fake_stay_independent(folder: str, allowed: set[str]) -> No
             name
             for name in imported_modules(path)
             if name.startswith("emulator") and not any(name.startswith(a) for a in allowed)
+        }
+        assert own == set(), f"{path.name} imports {own}"
+
+
+def test_the_assumption_registry_is_a_leaf() -> None:
+    """The mapping, the fake and the Segment side all read it, so it may import none of them."""
+    for path in (PACKAGE / "assumptions").glob("*.py"):
+        own = {
+            name
+            for name in imported_modules(path)
+            if name.startswith("emulator")
+            and not name.startswith(("emulator.assumptions", "emulator.errors"))
         }
         assert own == set(), f"{path.name} imports {own}"
 

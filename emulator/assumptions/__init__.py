@@ -1,0 +1,27 @@
+"""The assumption registry: what the emulator decides where no public source says.
+
+    ASSUMPTIONS         id → Assumption (statement, default, variants, why, what would settle it)
+    AssumptionChoices   the variants one run uses (defaults unless chosen); a config value
+    AssumptionNote      what a trace records when a step relied on an assumption
+    parse_assume        ``ID=VARIANT`` → (id, variant), as ``--assume`` takes it
+
+Pure data: imports only :mod:`emulator.errors`, so the mapping, the fake Refersion and the
+Segment side can all read it without sharing any other code.
+"""
+
+from __future__ import annotations
+
+from .choices import AssumptionChoices, UnknownAssumption, parse_assume
+from .notes import AssumptionNote
+from .registry import ASSUMPTIONS, Assumption, Variant, assumption
+
+__all__ = [
+    "ASSUMPTIONS",
+    "Assumption",
+    "AssumptionChoices",
+    "AssumptionNote",
+    "UnknownAssumption",
+    "Variant",
+    "assumption",
+    "parse_assume",
+]
