@@ -1,6 +1,6 @@
 """The destination's answer to Segment, decided from the mapping and Refersion's reply.
 
-Pure: the HTTP receiver calls these with plain data (SPEC §5, "Answers to Segment").
+Pure: the HTTP receiver calls these with plain data (docs/sources.md, "Answers to Segment").
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ def answer_for_key_error(message: str) -> DestinationAnswer:
 
 
 def answer_for_audience_exit(key: str) -> DestinationAnswer:
-    """An Engage audience exit: Refersion keeps no audience membership, so nothing is sent.
+    """An Engage audience exit under ``audience-exit=skip``: nothing is sent to Refersion.
 
     Deleting the affiliate would be wrong: leaving an audience is not a deletion request.
     """
     message = (
-        f"Audience exit ({key}: false): Refersion keeps no audience membership; no affiliate "
+        f"Audience exit ({key}: false) skipped (assumption audience-exit=skip): no affiliate "
         "is created or removed"
     )
     body = {"message": message, "outcome": "skipped", "reason": "audience_exited"}

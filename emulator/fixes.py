@@ -60,6 +60,9 @@ REASON_FIXES: Mapping[str, str] = MappingProxyType(
         # Routing and dedupe.
         "unsupported_type": "Refersion takes only identify and delete; send an identify call",
         "integrations_disabled": "remove integrations.Refersion: false (or set it to true)",
+        "regulation_not_forwarded": (
+            "nothing to fix: run with --assume regulation-forwarding=forward to see the delete"
+        ),
         "all_disabled": 'add "Refersion": true to integrations, or drop "All": false',
         "duplicate_message_id": "give every event its own messageId (Segment drops repeats)",
         # The destination's API key and Refersion's answers.

@@ -12,11 +12,12 @@ Segment side can all read it without sharing any other code.
 from __future__ import annotations
 
 from .choices import AssumptionChoices, UnknownAssumption, parse_assume
-from .notes import AssumptionNote
+from .notes import NOTES_HEADER, AssumptionNote
 from .registry import ASSUMPTIONS, Assumption, Variant, assumption
 
 __all__ = [
     "ASSUMPTIONS",
+    "NOTES_HEADER",
     "Assumption",
     "AssumptionChoices",
     "AssumptionNote",

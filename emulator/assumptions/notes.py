@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["AssumptionNote"]
+__all__ = ["NOTES_HEADER", "AssumptionNote"]
+
+# The fake Refersion tells the destination's client which assumptions its answer relied on in
+# this response header (JSON, ASCII); a real Refersion never sends it.
+NOTES_HEADER = "X-Emulator-Assumptions"
 
 
 @dataclass(frozen=True, slots=True)

@@ -304,8 +304,8 @@ _TABLE = (
             ),
             Variant(
                 "six-retries",
-                "six retries doubling from about 229 s, spread over the four hours, then "
-                "the event expires",
+                "six retries doubling from 225 s (225 s, 450 s, … 2 h), spread over the four "
+                "hours, then the event expires",
             ),
         ),
         why=(

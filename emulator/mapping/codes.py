@@ -63,6 +63,12 @@ REJECTION_REASONS: Mapping[str, str] = MappingProxyType(
             "Only a first or only a last name can be derived: a one-word name with no last "
             "name, or a first name without a last name (or the reverse)."
         ),
+        "unknown_country": (
+            "address.country names no known country (only under unknown-country=reject)."
+        ),
+        "unsupported_country": (
+            "address.country is not on Refersion's list (only under unknown-country=reject)."
+        ),
         "missing_user_id": (
             "identify has no usable userId or anonymousId; delete has neither a userId nor an "
             "email to find the affiliate by."

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
+from ..assumptions import AssumptionChoices, AssumptionNote
+
 if TYPE_CHECKING:
     from ..config import DestinationSettings
 
@@ -74,6 +76,8 @@ class Operation:
     body: dict[str, Any]
     warnings: tuple[MappingWarning, ...] = ()
     lineage: tuple[LineageEntry, ...] = ()
+    # The registry assumptions this operation relied on (docs/assumptions.md).
+    assumptions: tuple[AssumptionNote, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -94,6 +98,7 @@ class Operation:
             "body": self.redacted_body(),
             "warnings": [warning.to_dict() for warning in self.warnings],
             "lineage": [entry.to_dict() for entry in self.lineage],
+            "assumptions": [note.to_dict() for note in self.assumptions],
         }
 
     def __repr__(self) -> str:
@@ -119,6 +124,7 @@ class Rejection:
     status: int = 400
     warnings: tuple[MappingWarning, ...] = ()
     lineage: tuple[LineageEntry, ...] = ()
+    assumptions: tuple[AssumptionNote, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -134,6 +140,7 @@ class Rejection:
             "field": self.field,
             "warnings": [warning.to_dict() for warning in self.warnings],
             "lineage": [entry.to_dict() for entry in self.lineage],
+            "assumptions": [note.to_dict() for note in self.assumptions],
         }
 
 
@@ -142,21 +149,31 @@ class MappingSettings:
     """Destination settings the mapping needs; values are sent to Refersion verbatim.
 
     No validation happens here, so contract checks can send a bad ``status`` on purpose;
-    :meth:`from_destination` is the validated path.
+    :meth:`from_destination` is the validated path. ``assumptions`` holds the variants of the
+    registry's open points that the mapping follows.
     """
 
     status: str = "PENDING"
     send_welcome: str = "FALSE"
     offer: str | None = None
     password_salt: str = field(repr=False)
+    assumptions: AssumptionChoices = field(default_factory=AssumptionChoices)
 
     @classmethod
-    def from_destination(cls, settings: DestinationSettings) -> MappingSettings:
+    def from_destination(
+        cls, settings: DestinationSettings, assumptions: AssumptionChoices | None = None
+    ) -> MappingSettings:
+        """The mapping's settings; an explicit ``affiliate-status`` choice sets ``status``."""
+        choices = assumptions or AssumptionChoices()
+        status = settings.status
+        if choices.is_chosen("affiliate-status"):
+            status = choices.variant("affiliate-status")
         return cls(
-            status=settings.status,
+            status=status,
             send_welcome=settings.send_welcome,
             offer=settings.offer,
             password_salt=settings.password_salt,
+            assumptions=choices,
         )
 
 

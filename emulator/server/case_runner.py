@@ -45,7 +45,7 @@ class CaseResult:
 
 
 def config_for(case: Case, base: EmulatorConfig) -> EmulatorConfig:
-    """The base configuration with the case's destination settings applied."""
+    """The base configuration with the case's destination settings and pinned assumptions."""
     settings = dict(case.settings)
     api_key = settings.pop("api_key", base.api_key)
     destination = (
@@ -54,7 +54,12 @@ def config_for(case: Case, base: EmulatorConfig) -> EmulatorConfig:
     # One delivery worker: events reach Refersion in file order, so affiliates are created in
     # the same order on every run and a fixture's expectations stay stable.
     return dataclasses.replace(
-        base, port=0, api_key=api_key, destination=destination, delivery_workers=1
+        base,
+        port=0,
+        api_key=api_key,
+        destination=destination,
+        delivery_workers=1,
+        assumptions=base.assumptions.with_choices(case.assumptions),
     )
 
 

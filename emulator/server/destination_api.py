@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from aiohttp import web
 
+from ..assumptions import AssumptionNote
 from ..destination import (
     DestinationAnswer,
     answer_for_audience_exit,
@@ -72,9 +74,30 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
         return answer_for_key_error(str(exc))
     exited = audience_exit(message)
     if exited is not None:
-        trace.add_hop("mapping", f"skipped: {exited} is false (Engage audience exit)", ok=True)
-        return answer_for_audience_exit(exited)
+        variant = runtime.config.assumptions.variant("audience-exit")
+        if variant == "skip":
+            note = AssumptionNote(
+                "audience-exit",
+                variant,
+                f"audience exit ({exited}: false) acknowledged, nothing sent to Refersion",
+                "identify would map it as an ordinary identify, which may create an affiliate",
+            )
+            trace.add_hop(
+                "mapping",
+                f"skipped: {exited} is false (Engage audience exit)",
+                ok=True,
+                detail={"assumptions": [note.to_dict()]},
+            )
+            return answer_for_audience_exit(exited)
     result = runtime.mapping(message, settings=runtime.mapping_settings)
+    if exited is not None:
+        note = AssumptionNote(
+            "audience-exit",
+            "identify",
+            f"audience exit ({exited}: false) mapped as an ordinary identify",
+            "skip would send nothing to Refersion",
+        )
+        result = dataclasses.replace(result, assumptions=(note, *result.assumptions))
     if not isinstance(result, Operation):
         trace.add_hop(
             "mapping",

@@ -6,6 +6,7 @@ import json
 
 from aiohttp import web
 
+from ..assumptions import NOTES_HEADER
 from ..refersion import FakeRefersion
 from ..refersion.request import credentials_match
 from .http_errors import BodyError, check_limits, read_body
@@ -29,7 +30,10 @@ async def refersion_endpoint(request: web.Request) -> web.Response:
     if known and credentials_match(request.headers, runtime.config.credentials):
         _check_structure(body)
     reply = runtime.refersion.handle(endpoint, request.headers, body)
-    return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
+    headers = dict(reply.headers)
+    if reply.notes:
+        headers[NOTES_HEADER] = json.dumps([note.to_dict() for note in reply.notes])
+    return web.json_response(reply.body, status=reply.status, headers=headers)
 
 
 @routes.route("*", BASE_PATH + r"/{endpoint:.+}")

@@ -12,6 +12,7 @@ import time
 
 from aiohttp import web
 
+from ..assumptions import AssumptionNote
 from ..segment.regulations import (
     Regulation,
     RegulationRequest,
@@ -66,6 +67,8 @@ def create_regulation(runtime: Runtime, request: RegulationRequest) -> Regulatio
         runtime.suppressions.unsuppress(request.subject_ids)
     if not kind.forwards:
         return regulation
+    variant = runtime.config.assumptions.variant("regulation-forwarding")
+    regulation.forwarded = variant == "forward"
     for job, user_id in enumerate(request.subject_ids, start=1):
         message = delete_message(
             regulation_id=regulation.id,
@@ -77,11 +80,36 @@ def create_regulation(runtime: Runtime, request: RegulationRequest) -> Regulatio
             monotonic=time.monotonic(),
         )
         trace = runtime.journal.new_trace("regulation", message)
+        detail = {"regulationId": regulation.id, "regulationType": request.regulation_type}
+        if not regulation.forwarded:
+            note = AssumptionNote(
+                "regulation-forwarding",
+                variant,
+                "the delete is not forwarded to Refersion",
+                "forward would send it to the destination",
+            )
+            trace.add_hop(
+                "regulation",
+                f"{request.regulation_type} regulation {regulation.id}: not forwarded",
+                ok=False,
+                detail={**detail, "assumptions": [note.to_dict()]},
+            )
+            trace.outcome = "filtered"
+            trace.reason = "regulation_not_forwarded"
+            runtime.journal.changed(trace)
+            continue
+        note = AssumptionNote(
+            "regulation-forwarding",
+            variant,
+            "the delete is forwarded to Refersion",
+            "not-forwarded: Segment's list of destinations that receive deletion requests "
+            "does not name Refersion; nothing would reach it",
+        )
         trace.add_hop(
             "regulation",
             f"{request.regulation_type} regulation {regulation.id} forwards a delete",
             ok=True,
-            detail={"regulationId": regulation.id, "regulationType": request.regulation_type},
+            detail={**detail, "assumptions": [note.to_dict()]},
         )
         regulation.deliveries.append(trace)
     return regulation

@@ -17,7 +17,7 @@ from ..journal_store import JournalStore
 from ..mapping import Mapping as MappingFn
 from ..mapping import MappingSettings, map_message
 from ..refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
-from ..segment.delivery import RetryPolicy
+from ..segment.delivery import delivery_timeout, retry_policy
 from ..segment.engage import EngageSpace
 from ..segment.regulations import RegulationBook
 from ..segment.routing import FILTER_REASONS, Deduplicator, route
@@ -52,15 +52,10 @@ class Runtime:
         self.refersion = FakeRefersion(
             store=self.store,
             credentials=config.credentials,
-            options=FakeRefersionOptions(seed=config.seed),
+            options=FakeRefersionOptions(seed=config.seed, assumptions=config.assumptions),
         )
         self.mapping: MappingFn = mapping or map_message
-        self.mapping_settings = MappingSettings.from_destination(config.destination)
-        self.retry_policy = RetryPolicy(
-            initial=config.retry_initial_backoff,
-            maximum=config.retry_max_backoff,
-            budget=config.retry_budget,
-        )
+        self._follow_assumptions(config)
         self.deduper = Deduplicator(window=config.dedupe_window, cap=config.dedupe_cap)
         self.faults = FaultInjector(config.faults, seed=config.seed)
         self.durable: DurableJournal | None = None
@@ -180,4 +175,17 @@ class Runtime:
         """
         self.config = config
         self.mapping = mapping or map_message
-        self.mapping_settings = MappingSettings.from_destination(config.destination)
+        self._follow_assumptions(config)
+
+    def _follow_assumptions(self, config: EmulatorConfig) -> None:
+        """Settings read per event that depend on the assumption variants in force."""
+        choices = config.assumptions
+        self.mapping_settings = MappingSettings.from_destination(config.destination, choices)
+        self.retry_policy = retry_policy(
+            choices,
+            initial=config.retry_initial_backoff,
+            maximum=config.retry_max_backoff,
+            budget=config.retry_budget,
+        )
+        self.delivery_timeout = delivery_timeout(choices, config.delivery_timeout)
+        self.refersion.assume(choices)
