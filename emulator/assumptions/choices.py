@@ -94,8 +94,7 @@ def parse_assume(text: str) -> tuple[str, str]:
     assumption_id, variant = assumption_id.strip(), variant.strip()
     if not sep or not assumption_id or not variant:
         raise UnknownAssumption(
-            f"--assume takes ID=VARIANT, got {text!r} (list them with "
-            "'refersion-emulator assumptions')",
+            f"expected ID=VARIANT, got {text!r} (list them with 'refersion-emulator assumptions')",
             field="assumptions",
         )
     _check(assumption_id, variant)

@@ -6,6 +6,7 @@ import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
+from ..assumptions import AssumptionChoices, UnknownAssumption, parse_assume
 from ..config import DestinationSettings, EmulatorConfig, RefersionCredentials
 from ..fault_specs import parse_fault_spec
 
@@ -17,6 +18,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "add_emulator_options",
+    "choices_from_args",
     "config_from_args",
     "in_process_config",
     "mapping_from_args",
@@ -50,6 +52,28 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         help="inject a fault, e.g. refersion:affiliate/new=503@0.3 (repeatable; see README)",
     )
+    parser.add_argument(
+        "--assume",
+        action="append",
+        type=_assume,
+        metavar="ID=VARIANT",
+        help=(
+            "use this variant of an assumption the sources leave open, e.g. "
+            "country-spelling=pass-through (repeatable; list: refersion-emulator assumptions)"
+        ),
+    )
+
+
+def _assume(text: str) -> tuple[str, str]:
+    try:
+        return parse_assume(text)
+    except UnknownAssumption as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def choices_from_args(args: argparse.Namespace) -> AssumptionChoices:
+    """The ``--assume`` choices; the last one given for an id wins."""
+    return AssumptionChoices.of(dict(getattr(args, "assume", None) or ()))
 
 
 def in_process_config(args: argparse.Namespace) -> EmulatorConfig:
@@ -74,6 +98,7 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConf
         extra["retry_budget"] = args.retry_budget
     if args.fault:
         extra["faults"] = tuple(parse_fault_spec(spec) for spec in args.fault)
+    extra["assumptions"] = choices_from_args(args)
     return EmulatorConfig(
         credentials=credentials,
         api_key=args.api_key,
