@@ -6,6 +6,7 @@ The public API::
     with BackgroundEmulator(config) as emu: ...    # anywhere else: serves from a thread
 
     EmulatorConfig, DestinationSettings, RefersionCredentials   what to start it with
+    AssumptionChoices                                           variants of the assumptions
     Mapping, map_message, load_mapping                          the pluggable mapping
     MappingSettings, Operation, Rejection                       what a mapping takes and gives
     EmulatorError                                               the root of its exceptions
@@ -19,6 +20,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .assumptions import AssumptionChoices
     from .config import DestinationSettings, EmulatorConfig, RefersionCredentials
     from .errors import EmulatorError
     from .mapping import Mapping, MappingSettings, Operation, Rejection, map_message
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from .server.emulator import Emulator
 
 __all__ = [
+    "AssumptionChoices",
     "BackgroundEmulator",
     "DestinationSettings",
     "Emulator",
@@ -47,6 +50,7 @@ __version__ = "0.1.0"
 # mapping pulls in pycountry, and the pytest plugin (loaded by every pytest run in an
 # environment that has this package) should cost nothing until a test asks for the fixture.
 _HOMES = {
+    "AssumptionChoices": "emulator.assumptions",
     "BackgroundEmulator": "emulator.server.background",
     "DestinationSettings": "emulator.config",
     "Emulator": "emulator.server.emulator",

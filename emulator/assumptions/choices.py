@@ -48,9 +48,11 @@ class AssumptionChoices:
     def __post_init__(self) -> None:
         for assumption_id, variant in self.chosen.items():
             # Values come from JSON bodies and fixtures too, typed or not.
-            if not isinstance(assumption_id, str) or not isinstance(variant, str):  # type: ignore[redundant-expr]
+            if not isinstance(variant, str):
                 raise UnknownAssumption(
-                    "assumption ids and variants must be strings", field="assumptions"
+                    f"the variant of assumption {assumption_id!r} must be a string naming a "
+                    f"variant, not {type(variant).__name__}",
+                    field=f"assumptions.{assumption_id}",
                 )
             _check(assumption_id, variant)
         # Frozen and hashable-by-identity alike: nobody may change a choice after the check.

@@ -11,6 +11,7 @@ from ..config import EmulatorConfig
 from ..mapping import Mapping as MappingFn
 from . import control_api, destination_api, openapi_api, refersion_api, tracking_api, ui
 from .access_middleware import access_middleware
+from .assumptions_api import routes as assumptions_routes
 from .engage_api import routes as engage_routes
 from .fault_injection import fault_middleware
 from .faults_api import routes as fault_routes
@@ -38,6 +39,7 @@ def create_app(
     app.add_routes(destination_api.routes)
     app.add_routes(refersion_api.routes)
     app.add_routes(control_api.routes)
+    app.add_routes(assumptions_routes)
     ui.setup(app)
     app.add_routes(engage_routes)
     app.add_routes(regulations_routes)
