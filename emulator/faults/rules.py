@@ -1,6 +1,6 @@
 """Fault rules for the fake Refersion API and the destination receiver: match and decide.
 
-Pure: the HTTP adapter (``server/fault_injection.py``) asks :meth:`FaultInjector.decide` what
+Pure: the HTTP adapter (``faults/http/injection.py``) asks :meth:`FaultInjector.decide` what
 to do with each request and carries it out. A rule names a surface and an endpoint pattern,
 one or more effects (one is drawn when the rule fires), and when it fires: with a
 probability, and/or for the next N matching requests. Each rule draws from its own
