@@ -63,7 +63,7 @@ def test_importing_the_package_or_its_pytest_plugin_loads_next_to_nothing() -> N
     expected = ["emulator", "emulator.access", "emulator.assumptions"]
     expected += ["emulator.assumptions.choices", "emulator.assumptions.notes"]
     expected += ["emulator.assumptions.registry", "emulator.config", "emulator.errors"]
-    assert loaded == str([*expected, "emulator.pytest_plugin"])
+    assert loaded == str([*expected, "emulator.pytest_plugin", "emulator.version"])
 
 
 def test_dir_lists_the_public_names() -> None:

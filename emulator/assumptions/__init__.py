@@ -11,9 +11,9 @@ Segment side can all read it without sharing any other code.
 
 from __future__ import annotations
 
-from .choices import AssumptionChoices, UnknownAssumption, parse_assume
-from .notes import NOTES_HEADER, AssumptionNote
-from .registry import ASSUMPTIONS, Assumption, Variant, assumption
+from emulator.assumptions.choices import AssumptionChoices, UnknownAssumption, parse_assume
+from emulator.assumptions.notes import NOTES_HEADER, AssumptionNote
+from emulator.assumptions.registry import ASSUMPTIONS, Assumption, Variant, assumption
 
 __all__ = [
     "ASSUMPTIONS",

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ..errors import ConfigError
-from .registry import ASSUMPTIONS
+from emulator.assumptions.registry import ASSUMPTIONS
+from emulator.errors import ConfigError
 
 __all__ = ["AssumptionChoices", "UnknownAssumption", "parse_assume"]
 

@@ -7,8 +7,8 @@ import json
 import textwrap
 from typing import IO
 
-from ..assumptions import ASSUMPTIONS
-from .options import EXIT_OK
+from emulator.assumptions import ASSUMPTIONS
+from emulator.commands.options import EXIT_OK
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 

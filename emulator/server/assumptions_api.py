@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..assumptions import ASSUMPTIONS, AssumptionChoices, UnknownAssumption
-from .http_errors import read_body, read_json_object
-from .keys import RUNTIME
-from .runtime import Runtime
+from emulator.assumptions import ASSUMPTIONS, AssumptionChoices, UnknownAssumption
+from emulator.server.keys import RUNTIME
+from emulator.server.runtime import Runtime
+from emulator.web.errors import read_body, read_json_object
 
 __all__ = ["routes"]
 
