@@ -97,7 +97,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "emulator.strategies": frozenset(
         {"emulator.contract_checks", "emulator.countries", "emulator.segment"}
     ),
-    "emulator.check": frozenset({"emulator.errors", "emulator.journal", "emulator.strategies"}),
+    "emulator.check": frozenset(
+        {"emulator.assumptions", "emulator.errors", "emulator.journal", "emulator.strategies"}
+    ),
     "emulator.web": frozenset({"emulator.errors", "emulator.json_limits"}),
     "emulator.segment.http": frozenset(
         {
