@@ -179,6 +179,45 @@ _TABLE = (
         settle="An identify with a three-word name through the real destination.",
     ),
     Assumption(
+        id="email-source",
+        side="mapping",
+        statement=(
+            "Which email is sent when traits.email and a top-level email (as in Refersion's "
+            "example identify) both exist."
+        ),
+        default="traits-first",
+        variants=(
+            Variant("traits-first", "traits.email wins; the top-level email is used only alone"),
+            Variant(
+                "top-level-first",
+                "the top-level email wins; traits.email is used only alone",
+            ),
+        ),
+        why=(
+            "Every Segment library puts the email in traits; a top-level email appears only in "
+            "the example on Refersion's destination page."
+        ),
+        settle="An identify whose two emails differ, through the real destination.",
+    ),
+    Assumption(
+        id="trait-case",
+        side="mapping",
+        statement=(
+            "Which spelling wins when camelCase and snake_case traits disagree (firstName vs "
+            "first_name, postalCode vs postal_code)."
+        ),
+        default="camel-case-wins",
+        variants=(
+            Variant("camel-case-wins", "the camelCase value is sent, with a warning"),
+            Variant("snake-case-wins", "the snake_case value is sent, with a warning"),
+        ),
+        why=(
+            "Segment's spec names traits in camelCase; Refersion's page only asks for one "
+            "convention used consistently."
+        ),
+        settle="An identify with firstName 'A' and first_name 'B' through the real destination.",
+    ),
+    Assumption(
         id="password",
         side="mapping",
         statement=("The password Refersion's affiliate/new requires, which Segment never carries."),
@@ -210,6 +249,24 @@ _TABLE = (
             "status setting."
         ),
         settle="The status of an affiliate the real destination created.",
+    ),
+    Assumption(
+        id="duplicate-email",
+        side="destination",
+        statement=(
+            "What the destination answers Segment when Refersion refuses an identify because "
+            "the email is taken by another affiliate."
+        ),
+        default="acknowledge",
+        variants=(
+            Variant("acknowledge", "200, outcome already_exists: nothing to retry or fix"),
+            Variant("discard", "400, outcome refersion_rejected: Segment discards it as a failure"),
+        ),
+        why=(
+            "A repeated identify of the same user is normal Segment traffic (at-least-once "
+            "delivery, repeated calls); reporting it as a failure would flood Event Delivery."
+        ),
+        settle="Two identifies with the same email, and Event Delivery's view of the second.",
     ),
     Assumption(
         id="audience-exit",
@@ -253,6 +310,24 @@ _TABLE = (
             "A delete whose userId matches no affiliate but whose email does, through the real "
             "destination."
         ),
+    ),
+    Assumption(
+        id="delete-effect",
+        side="refersion",
+        statement="What 'remove a certain affiliate' means when a delete finds one.",
+        default="remove",
+        variants=(
+            Variant("remove", "the affiliate is deleted: affiliate/get no longer finds it"),
+            Variant(
+                "disable",
+                "the affiliate stays with status DISABLED (as affiliate/status_change would do)",
+            ),
+        ),
+        why=(
+            "Refersion's destination page says a delete removes the affiliate 'from our "
+            "system'; its REST API has no delete, only status changes."
+        ),
+        settle="affiliate/get on an affiliate after a delete through the real destination.",
     ),
     Assumption(
         id="text-limit",

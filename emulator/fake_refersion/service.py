@@ -371,7 +371,29 @@ class FakeRefersion:
         if errors:
             return errors_reply(errors)
         matches = self._delete_matches(given)
-        deleted = self._store.delete(a.id for a in matches)
+        if matches and self._options.assumptions.variant("delete-effect") == "disable":
+            # The affiliate stays, DISABLED; one already disabled counts as done again.
+            self._store.set_status((a.id for a in matches), "DISABLED")
+            deleted = [a.id for a in matches]
+            self._pending_notes.append(
+                AssumptionNote(
+                    "delete-effect",
+                    "disable",
+                    f"affiliate(s) {', '.join(map(str, deleted))} kept with status DISABLED",
+                    "remove would delete them",
+                )
+            )
+        else:
+            deleted = self._store.delete(a.id for a in matches)
+            if deleted:
+                self._pending_notes.append(
+                    AssumptionNote(
+                        "delete-effect",
+                        "remove",
+                        f"affiliate(s) {', '.join(map(str, deleted))} removed",
+                        "disable would keep them with status DISABLED",
+                    )
+                )
         if not deleted:
             return errors_reply([AFFILIATE_NOT_FOUND])
         message = f"Deleted {len(deleted)} affiliate(s)."

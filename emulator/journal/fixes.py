@@ -29,6 +29,7 @@ WARNING_FIXES: Mapping[str, str] = MappingProxyType(
         ),
         "email_from_top_level": "put the email in traits.email",
         "top_level_email_ignored": "drop the top-level email, or make it equal traits.email",
+        "traits_email_ignored": "drop traits.email, or make it equal the top-level email",
         "value_coerced": 'send the value as a string ("94103", not 94103)',
         "company_not_string": 'send traits.company as a string or as {"name": "…"}',
         "phone_not_string": "send traits.phone as a string",

@@ -158,7 +158,7 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
         timeout=runtime.config.refersion_timeout,
         contracts=runtime.contracts,
     )
-    trace.add_hop(
+    refersion_hop = trace.add_hop(
         "refersion",
         f"POST /{result.endpoint} → {call.status or call.error}",
         ok=call.status is not None and call.status < 300,
@@ -166,9 +166,23 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
         detail=call.journal_detail(mapped.detail["body"], key),
         violations=call.violations,
     )
-    return answer_for_refersion(
-        result, call.status, call.body, call.error, retry_after=call.retry_after
+    duplicate_email = runtime.config.assumptions.variant("duplicate-email")
+    answer = answer_for_refersion(
+        result,
+        call.status,
+        call.body,
+        call.error,
+        retry_after=call.retry_after,
+        duplicate_email=duplicate_email,
     )
+    if answer.reason == "email_taken":
+        shown = "200, already_exists" if answer.status == 200 else "400, discarded"
+        other = "discard: 400, Segment discards it" if answer.status == 200 else "acknowledge: 200"
+        note = AssumptionNote(
+            "duplicate-email", duplicate_email, f"email taken: answered {shown}", other
+        )
+        refersion_hop.detail.setdefault("assumptions", []).append(note.to_dict())
+    return answer
 
 
 def _trace_for(request: web.Request, message: dict[str, Any]) -> Trace:

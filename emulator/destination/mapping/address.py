@@ -108,6 +108,23 @@ def _field_text(address: dict[str, object], key: str, findings: WarningLog) -> s
 def _postal_code(address: dict[str, object], findings: WarningLog) -> LineageEntry | None:
     camel = _field_text(address, "postalCode", findings)
     snake = _field_text(address, "postal_code", findings)
+    snake_wins = findings.variant("trait-case") == "snake-case-wins"
+    if camel is not None and snake is not None and snake != camel and snake_wins:
+        findings.warn(
+            "conflicting_traits",
+            f"traits.address.postalCode {quote(camel)} and traits.address.postal_code "
+            f"{quote(snake)} differ; postal_code is sent as zip.",
+            "/traits/address/postalCode",
+        )
+        findings.assume(
+            "trait-case", "address.postal_code wins over postalCode", "camelCase would win"
+        )
+        return LineageEntry(
+            "/traits/address/postal_code",
+            "zip",
+            "postalCode|postal_code → zip (snake_case wins over postalCode)",
+            snake,
+        )
     if camel is not None:
         rule = "postalCode|postal_code → zip"
         if snake is not None and snake != camel:
@@ -116,6 +133,9 @@ def _postal_code(address: dict[str, object], findings: WarningLog) -> LineageEnt
                 f"traits.address.postalCode {quote(camel)} and traits.address.postal_code "
                 f"{quote(snake)} differ; postalCode is sent as zip.",
                 "/traits/address/postal_code",
+            )
+            findings.assume(
+                "trait-case", "address.postalCode wins over postal_code", "snake_case would win"
             )
             rule += " (camelCase wins over postal_code)"
         return LineageEntry("/traits/address/postalCode", "zip", rule, camel)

@@ -102,6 +102,24 @@ def _pick(
 ) -> LineageEntry | None:
     camel_value = stripped_text(traits.get(camel))
     snake_value = stripped_text(traits.get(snake))
+    snake_wins = findings.variant("trait-case") == "snake-case-wins"
+    if (
+        camel_value is not None
+        and snake_value is not None
+        and snake_value != camel_value
+        and snake_wins
+    ):
+        findings.warn(
+            "conflicting_traits",
+            f"traits.{camel} {quote(camel_value)} and traits.{snake} {quote(snake_value)} "
+            f"differ; traits.{snake} is sent as {target}.",
+            f"/traits/{camel}",
+        )
+        findings.assume(
+            "trait-case", f"traits.{snake} wins over traits.{camel}", "camelCase would win"
+        )
+        rule = f"{snake} → {target} (snake_case wins over {camel})"
+        return LineageEntry(f"/traits/{snake}", target, rule, snake_value)
     if camel_value is not None:
         rule = f"{camel} → {target}"
         if snake_value is not None and snake_value != camel_value:
@@ -110,6 +128,9 @@ def _pick(
                 f"traits.{camel} {quote(camel_value)} and traits.{snake} {quote(snake_value)} "
                 f"differ; traits.{camel} is sent as {target}.",
                 f"/traits/{snake}",
+            )
+            findings.assume(
+                "trait-case", f"traits.{camel} wins over traits.{snake}", "snake_case would win"
             )
             rule += f" (camelCase wins over {snake})"
         return LineageEntry(f"/traits/{camel}", target, rule, camel_value)
