@@ -13,7 +13,7 @@ from emulator.assumptions import (
 )
 from emulator.config import EmulatorConfig
 
-# The open points issue 13 names; each must stay in the registry with an alternative.
+# Open points users asked about by name; each must stay in the registry with an alternative.
 REQUIRED = {
     "country-spelling",
     "unknown-country",

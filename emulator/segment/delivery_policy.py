@@ -97,7 +97,7 @@ class RetryPolicy:
         """Whether an attempt at ``next_attempt_at`` would fall outside the budget.
 
         The event expires when its next attempt would pass the budget, rather than after one
-        more attempt past it: "retries for up to four hours" (segment-semantics.md §4.2).
+        more attempt past it: "retries for up to four hours" (docs/sources.md#segment-delivery).
         """
         return next_attempt_at - first_attempt_at > self.budget
 

@@ -184,7 +184,7 @@ MappingResult: TypeAlias = Operation | Rejection
 class Mapping(Protocol):
     """The pluggable mapping interface; :func:`~emulator.destination.mapping.map_message` is one.
 
-    Called once per message, with the message exactly as Segment delivered it (any JSON value)
+    Called once per message, with the message as it was delivered, unchanged (any JSON value)
     and the destination settings; returns the Refersion request to make or the reason not to.
     Implementations must not raise on any input: every problem is a :class:`Rejection`.
     Plug one in with ``--mapping package.module:callable``, ``Emulator(mapping=…)`` or the

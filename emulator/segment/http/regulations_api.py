@@ -30,7 +30,7 @@ routes = web.RouteTableDef()
 
 WORKSPACE_ID = "emulator-workspace"
 _DESTINATION = (DESTINATION_NAME, "emulator-refersion-destination")
-# "Up to 5,000 IDs or 4 MB per call" (reference/segment-semantics.md §3.1).
+# "Up to 5,000 IDs or 4 MB per call" (docs/sources.md#segment-deletes).
 _BODY_LIMIT = 4 * 1024 * 1024
 
 

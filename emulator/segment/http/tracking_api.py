@@ -47,7 +47,7 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     runtime = request.app[SEGMENT_HOST]
     is_batch = endpoint in BATCH_ENDPOINTS
     limit = _LIMITS.batch_bytes if is_batch else _LIMITS.message_bytes
-    # Segment answers oversize bodies with 400, not 413 (segment-semantics.md §5.3).
+    # Segment answers oversize bodies with 400, not 413 (docs/sources.md#tracking-api).
     raw = await read_body(request, limit=limit, too_large_status=400)
     try:
         parsed = parse_tracking_request(

@@ -1,6 +1,6 @@
 """Segment's regulations: Public API requests, the deletes they forward, and their status.
 
-reference/segment-semantics.md §3.1-§3.3 and the Public API models of
+docs/sources.md#segment-deletes and the Public API models of
 segmentio/public-api-sdk-typescript (CreateWorkspaceRegulationV1Input, Regulation,
 StreamStatusV1, DestinationStatusV1). Pure: requests are JSON values, deliveries are
 journal traces, time comes in.
