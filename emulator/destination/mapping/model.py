@@ -160,17 +160,19 @@ class MappingSettings:
     password_salt: str = field(repr=False)
     assumptions: AssumptionChoices = field(default_factory=AssumptionChoices)
 
+    def __post_init__(self) -> None:
+        # One source for the new affiliates' status: an explicit affiliate-status choice wins.
+        if self.assumptions.is_chosen("affiliate-status"):
+            object.__setattr__(self, "status", self.assumptions.variant("affiliate-status"))
+
     @classmethod
     def from_destination(
         cls, settings: DestinationSettings, assumptions: AssumptionChoices | None = None
     ) -> MappingSettings:
-        """The mapping's settings; an explicit ``affiliate-status`` choice sets ``status``."""
+        """The mapping's settings: the destination settings and the variants in force."""
         choices = assumptions or AssumptionChoices()
-        status = settings.status
-        if choices.is_chosen("affiliate-status"):
-            status = choices.variant("affiliate-status")
         return cls(
-            status=status,
+            status=settings.status,
             send_welcome=settings.send_welcome,
             offer=settings.offer,
             password_salt=settings.password_salt,
