@@ -474,3 +474,17 @@ def test_check_across_every_variant_on_the_built_in_mapping() -> None:
     assert runs[("text-limit", "none")]["passed"]
     assert report["survived"] == sum(v["passed"] for v in report["variants"])
     assert code == (0 if report["passed"] else 1)
+
+
+def test_replay_shows_pinned_variants_and_what_the_corpus_relied_on() -> None:
+    folder = str(Path(__file__).resolve().parent.parent / "fixtures" / "assumptions")
+    code, out, err = cli("replay", folder)
+    assert (code, err) == (0, "")
+    assert "text-limit-none.json" in out
+    assert "pins text-limit=none" in out
+    relied = next(line for line in out.splitlines() if line.startswith("assumed"))
+    assert "text-limit=none ×1" in relied
+    code, out, _ = cli("replay", "--json", folder)
+    report = json.loads(out)
+    pinned = {f["fixture"]: f["case"]["assumptions"] for f in report["fixtures"]}
+    assert pinned["text-limit-none.json"] == {"text-limit": "none"}

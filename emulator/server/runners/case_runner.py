@@ -38,6 +38,8 @@ class CaseResult:
             "entry": self.case.entry,
             "format": self.case.format,
             "recorded": self.case.recorded,
+            # The variants this case pinned (fixture "assumptions"); {} when it pins none.
+            "assumptions": dict(self.case.assumptions),
             "passed": self.passed,
             "failures": self.failures,
             "events": self.events,
