@@ -2,8 +2,9 @@
 
 Behaviour and wording follow Refersion's API v2 documentation as summarised in docs/sources.md
 (see validation.py and request.py for the rules). The open points a user may switch are the
-registry assumptions ``text-limit`` and ``delete-lookup`` (docs/assumptions.md); their notes go
-back in the ``X-Emulator-Assumptions`` header. Other choices where Refersion documents nothing:
+registry assumptions ``text-limit``, ``delete-lookup`` and ``delete-effect``
+(docs/assumptions.md); their notes go back in the ``X-Emulator-Assumptions`` header. Other
+choices where Refersion documents nothing:
 
 * an unknown endpoint is 404 ``{"error": "Unknown endpoint <name>"}``, checked before the keys;
 * *new* without ``offer`` puts the affiliate in offer ``"1"``; ``send_welcome`` is validated
@@ -18,9 +19,10 @@ back in the ``X-Emulator-Assumptions`` header. Other choices where Refersion doc
   edit whose email another item of the same request just took is "not changed";
 * *status_change* with more than 50 ids is 422 with the sentence Refersion documents for
   trigger/delete (which uses 429 there; a size limit is not a rate limit here);
-* *delete* is an emulator extension: it hard-deletes as ``delete-lookup`` says (by default by
-  ``unique_merchant_id``, every match, else by email: the store's email key, case-insensitive
-  unless configured otherwise), then by numeric ``id`` when nothing matched.
+* *delete* is an emulator extension: it finds affiliates as ``delete-lookup`` says (by default
+  by ``unique_merchant_id``, every match, else by email: the store's email key,
+  case-insensitive unless configured otherwise), then by numeric ``id`` when nothing matched,
+  and removes them (or disables them, as ``delete-effect`` says).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from emulator.fake_refersion.store import Affiliate, AffiliateStore, EmailTaken
 from emulator.fake_refersion.validation import (
     CHANGE_STATUSES,
     CHAR_LIMIT,
+    CHAR_LIMIT_EXCEEDED,
     EDIT_FIELDS,
     EMAIL_TAKEN,
     NEW_OPTIONAL_FIELDS,
@@ -194,15 +197,20 @@ class FakeRefersion:
         if isinstance(parsed, Reply):
             return parsed
         reply = handler(parsed)
-        notes = self._text_limit_notes(name, parsed)
+        notes = self._text_limit_notes(name, parsed, reply)
         if name == "affiliate/delete":
             notes += self._pending_notes
             self._pending_notes = []
         return dataclasses.replace(reply, notes=tuple(notes)) if notes else reply
 
-    def _text_limit_notes(self, name: str, body: dict[str, Any]) -> list[AssumptionNote]:
-        """A note when a text value is longer than 255: the limit decided the answer."""
+    def _text_limit_notes(
+        self, name: str, body: dict[str, Any], reply: Reply
+    ) -> list[AssumptionNote]:
+        """A note when a text value is longer than 255 and the limit decided the answer."""
         if name not in ("affiliate/new", "affiliate/edit"):
+            return []
+        refused = reply.status == 422 and CHAR_LIMIT_EXCEEDED in reply.body.get("errors", [])
+        if not refused and reply.status != 200:
             return []
         items = body.get("affiliates") if name == "affiliate/edit" else [body]
         long_fields = sorted(
