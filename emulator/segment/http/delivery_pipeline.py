@@ -340,14 +340,16 @@ class DeliveryPipeline:
                     else "honoured: the next attempt would wait at least that long",
                 ).to_dict()
             )
+        expires = policy.expired(first, now + delay) or policy.exhausted(trace.attempts)
         notes.append(
             AssumptionNote(
                 "retry-backoff",
                 choices.variant("retry-backoff"),
-                f"next attempt after {_duration(delay)} (attempt {trace.attempts})",
+                f"after attempt {trace.attempts}: "
+                + ("no more attempts" if expires else f"next in {_duration(delay)}"),
             ).to_dict()
         )
-        if policy.expired(first, now + delay) or policy.exhausted(trace.attempts):
+        if expires:
             trace.outcome = "expired"
             trace.next_attempt_at = None
             elapsed = now - first
