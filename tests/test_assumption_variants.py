@@ -488,3 +488,18 @@ def test_replay_shows_pinned_variants_and_what_the_corpus_relied_on() -> None:
     report = json.loads(out)
     pinned = {f["fixture"]: f["case"]["assumptions"] for f in report["fixtures"]}
     assert pinned["text-limit-none.json"] == {"text-limit": "none"}
+
+
+def test_the_assumptions_command_lists_every_variant() -> None:
+    code, out, err = cli("assumptions")
+    assert (code, err) == (0, "")
+    for entry in ASSUMPTIONS.values():
+        assert f"{entry.id}  ({entry.side})" in out
+        assert f"* {entry.default}: " in out
+    code, out, _ = cli("assumptions", "--json")
+    listed = json.loads(out)
+    assert [a["id"] for a in listed] == list(ASSUMPTIONS)
+    assert listed[0]["variants"][0] == {
+        "name": "normalise",
+        "does": ASSUMPTIONS["country-spelling"].variants[0].does,
+    }
