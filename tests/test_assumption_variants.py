@@ -503,3 +503,18 @@ def test_the_assumptions_command_lists_every_variant() -> None:
         "name": "normalise",
         "does": ASSUMPTIONS["country-spelling"].variants[0].does,
     }
+
+
+def test_a_saved_fixture_pins_the_variants_it_was_observed_under(tmp_path: Path) -> None:
+    message = identify({"name": "Mary Ann Smith", "email": "mary@example.com"})
+    source = write(tmp_path, "mary.json", message)
+    saved = tmp_path / "saved.json"
+    code, _, err = cli(
+        "send", "--assume", "name-split=last-whitespace", "--save-fixture", str(saved), source
+    )
+    assert (code, err) == (0, "")
+    fixture = json.loads(saved.read_text())
+    assert fixture["assumptions"] == {"name-split": "last-whitespace"}
+    # Replayed without --assume, the pin still decides: the fixture passes as saved.
+    code, out, _ = cli("replay", str(saved))
+    assert code == 0, out
