@@ -12,14 +12,14 @@ import asyncio
 import json
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, ConsoleMessage, Page, Response
 
 from emulator.server.emulator import Emulator
 
@@ -116,7 +116,7 @@ async def emu() -> AsyncIterator[Emulator]:
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def pages() -> AsyncIterator[PageServer]:
+async def page_server() -> AsyncIterator[PageServer]:
     server = PageServer()
     await server.start()
     yield server
@@ -129,37 +129,43 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-Opener = Callable[[str], Awaitable[Page]]
+class Pages:
+    """Opens pages from the page server and collects what went wrong in them."""
+
+    def __init__(self, browser: BrowserContext, server: PageServer) -> None:
+        self.browser = browser
+        self.server = server
+        self.opened: list[Page] = []
+        # Uncaught errors, console errors (CORS blocks included) and answers of 400 or more.
+        self.problems: list[str] = []
+
+    async def open(self, html: str) -> Page:
+        self.server.html = html
+        page = await self.browser.new_page()
+        page.on("pageerror", lambda error: self.problems.append(str(error)))
+        page.on("console", self._console)
+        page.on("response", self._response)
+        self.opened.append(page)
+        await page.goto(f"{self.server.url}/signup.html")
+        return page
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.problems.append(message.text)
+
+    def _response(self, answer: Response) -> None:
+        if answer.status >= 400:
+            self.problems.append(f"{answer.status} {answer.request.method} {answer.url}")
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def open_page(browser: BrowserContext, pages: PageServer) -> AsyncIterator[Opener]:
-    """Open ``html`` from the page server; the test fails if the page threw."""
-    opened: list[Page] = []
-    errors: list[str] = []
-
-    async def open_(html: str) -> Page:
-        pages.html = html
-        page = await browser.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on(
-            "console",
-            lambda message: errors.append(message.text) if message.type == "error" else None,
-        )
-        page.on(
-            "response",
-            lambda answer: (
-                errors.append(f"{answer.status} {answer.url}") if answer.status >= 400 else None
-            ),
-        )
-        opened.append(page)
-        await page.goto(f"{pages.url}/signup.html")
-        return page
-
-    yield open_
-    for page in opened:
+async def pages(browser: BrowserContext, page_server: PageServer) -> AsyncIterator[Pages]:
+    """Pages of another origin; the test fails if one threw or logged an error it did not expect."""
+    opened = Pages(browser, page_server)
+    yield opened
+    for page in opened.opened:
         await page.close()
-    assert errors == [], "the page threw or logged errors"
+    assert opened.problems == [], "the page threw, logged errors or got error answers"
 
 
 async def control(http: aiohttp.ClientSession, emu: Emulator, path: str) -> Any:
@@ -179,7 +185,8 @@ async def wait_for_events(
         if len(events) >= count and all(e["outcome"] != "pending" for e in events):
             return events
         await asyncio.sleep(0.05)
-    raise AssertionError(f"expected {count} settled events, the journal has {events}")
+    seen = [(e["type"], e["messageId"], e["outcome"]) for e in events]
+    raise AssertionError(f"expected {count} settled events, the journal has {seen}")
 
 
 async def sign_up(page: Page, name: str, email: str) -> str:
@@ -197,16 +204,12 @@ async def sign_up(page: Page, name: str, email: str) -> str:
 
 @pytest.mark.parametrize("inline", [False, True], ids=["cdnURL-only", "settings-inline"])
 async def test_an_identify_from_the_page_becomes_an_affiliate(
-    inline: bool,
-    emu: Emulator,
-    pages: PageServer,
-    open_page: Opener,
-    http: aiohttp.ClientSession,
+    inline: bool, emu: Emulator, pages: Pages, http: aiohttp.ClientSession
 ) -> None:
     # Another port of the same host: another origin, the same site.
-    assert pages.url.split(":")[:2] == emu.url.split(":")[:2]
-    assert pages.url != emu.url
-    page = await open_page(doc_page(emu.url, inline=inline))
+    assert pages.server.url.split(":")[:2] == emu.url.split(":")[:2]
+    assert pages.server.url != emu.url
+    page = await pages.open(doc_page(emu.url, inline=inline))
 
     status = await sign_up(page, "Wanda Web", "wanda@example.com")
 
@@ -216,7 +219,7 @@ async def test_an_identify_from_the_page_becomes_an_affiliate(
     message = event["message"]
     assert message["userId"] == "user-wanda@example.com"
     assert message["context"]["library"]["name"] == "analytics.js"
-    assert message["context"]["page"]["url"] == f"{pages.url}/signup.html"
+    assert message["context"]["page"]["url"] == f"{pages.server.url}/signup.html"
     assert "accepted by POST /v1/i" in [hop["summary"] for hop in event["hops"]]
     (affiliate,) = (await control(http, emu, "affiliates"))["affiliates"]
     assert {k: affiliate[k] for k in ("first_name", "last_name", "email")} == {
@@ -227,9 +230,9 @@ async def test_an_identify_from_the_page_becomes_an_affiliate(
 
 
 async def test_track_and_page_from_the_page_are_filtered(
-    emu: Emulator, open_page: Opener, http: aiohttp.ClientSession
+    emu: Emulator, pages: Pages, http: aiohttp.ClientSession
 ) -> None:
-    page = await open_page(doc_page(emu.url, inline=False))
+    page = await pages.open(doc_page(emu.url, inline=False))
 
     sent = await page.evaluate(
         """async () => {
@@ -247,3 +250,109 @@ async def test_track_and_page_from_the_page_are_filtered(
         ("track", "filtered", "unsupported_type"),
     ]
     assert (await control(http, emu, "affiliates"))["affiliates"] == []
+
+
+# -- beacons ---------------------------------------------------------------------------------
+
+
+async def test_beacons_are_delivered(
+    emu: Emulator, pages: Pages, http: aiohttp.ClientSession
+) -> None:
+    """``sendBeacon`` with a string (text/plain, no preflight) and with a JSON Blob (preflighted
+    and credentialed: refused by the browser unless the answer names the origin)."""
+    page = await pages.open(doc_page(emu.url, inline=False))
+
+    queued = await page.evaluate(
+        """([emulator, writeKey]) => {
+            const identify = {
+                writeKey, userId: "beacon-1", messageId: "beacon-identify",
+                traits: { name: "Bea Con", email: "bea@example.com" },
+            };
+            const track = {
+                writeKey, userId: "beacon-1", messageId: "beacon-track", event: "Left",
+            };
+            const blob = new Blob([JSON.stringify(track)], { type: "application/json" });
+            return [
+                navigator.sendBeacon(emulator + "/v1/i", JSON.stringify(identify)),
+                navigator.sendBeacon(emulator + "/v1/t", blob),
+            ];
+        }""",
+        [emu.url, WRITE_KEY],
+    )
+
+    assert queued == [True, True]
+    events = await wait_for_events(http, emu, 2)
+    outcomes = sorted((e["messageId"], e["outcome"]) for e in events)
+    assert outcomes == [("beacon-identify", "created"), ("beacon-track", "filtered")]
+    (affiliate,) = (await control(http, emu, "affiliates"))["affiliates"]
+    assert (affiliate["first_name"], affiliate["email"]) == ("Bea", "bea@example.com")
+
+
+# -- what a page of another origin cannot do -------------------------------------------------
+
+PROBE = """async ([emulator, writeKey]) => {
+    const attempt = async (path, init) => {
+        try {
+            const answer = await fetch(emulator + path, init);
+            return `read ${answer.status} ${answer.type}`;
+        } catch (error) {
+            return "blocked";
+        }
+    };
+    const json = { "Content-Type": "application/json" };
+    return {
+        track: await attempt("/v1/t", {
+            method: "POST",
+            headers: { "Content-Type": "text/plain" },
+            body: JSON.stringify({ writeKey, userId: "probe", event: "Probe" }),
+        }),
+        affiliates: await attempt("/_emulator/affiliates"),
+        events: await attempt("/_emulator/events"),
+        reset: await attempt("/_emulator/reset", { method: "POST" }),
+        resetBlind: await attempt("/_emulator/reset", { method: "POST", mode: "no-cors" }),
+        refersion: await attempt("/refersion/v2/affiliate/list", {
+            method: "POST", headers: json, body: "{}",
+        }),
+        destination: await attempt("/destination", { method: "POST", headers: json, body: "{}" }),
+    };
+}"""
+
+
+async def test_a_page_of_another_origin_can_send_events_but_not_read_or_change_state(
+    emu: Emulator, pages: Pages, http: aiohttp.ClientSession
+) -> None:
+    page = await pages.open(doc_page(emu.url, inline=False))
+    await sign_up(page, "Otto Origin", "otto@example.com")
+    await wait_for_events(http, emu, 1)
+
+    seen = await page.evaluate(PROBE, [emu.url, WRITE_KEY])
+
+    assert seen == {
+        "track": "read 200 cors",
+        "affiliates": "blocked",
+        "events": "blocked",
+        "reset": "blocked",
+        # Sent without reading the answer: the emulator refuses it (below).
+        "resetBlind": "read 0 opaque",
+        # Both need a preflight, which only /v1/* grants: never sent.
+        "refersion": "blocked",
+        "destination": "blocked",
+    }
+    blocked = {
+        match[1]: "preflight" if "preflight" in problem else "answer"
+        for problem in pages.problems
+        if (match := re.match(rf"Access to fetch at '{re.escape(emu.url)}(\S+)'", problem))
+    }
+    assert blocked == {
+        "/_emulator/affiliates": "answer",
+        "/_emulator/events": "answer",
+        "/_emulator/reset": "answer",
+        "/refersion/v2/affiliate/list": "preflight",
+        "/destination": "preflight",
+    }
+    assert f"403 POST {emu.url}/_emulator/reset" in pages.problems
+    pages.problems.clear()
+    (affiliate,) = (await control(http, emu, "affiliates"))["affiliates"]
+    assert affiliate["email"] == "otto@example.com"
+    events = await wait_for_events(http, emu, 2)
+    assert sorted(e["type"] for e in events) == ["identify", "track"]
