@@ -26,15 +26,15 @@ WRITE_KEY = "browser-key"
 
 def message(kind: str, n: int) -> dict[str, Any]:
     """A valid message of ``kind``, numbered so each test can find its own."""
-    extra: dict[str, Any] = {
+    extras: dict[str, dict[str, Any]] = {
         "identify": {"traits": {"name": f"Iris Ident{n}", "email": f"iris{n}@example.com"}},
         "track": {"event": "Order Completed"},
         "page": {"name": "Pricing"},
         "screen": {"name": "Home"},
         "group": {"groupId": "g-1"},
         "alias": {"previousId": "anon-1"},
-    }[kind]
-    return {"userId": f"user-{n}", "messageId": f"{kind}-{n}", **extra}
+    }
+    return {"userId": f"user-{n}", "messageId": f"{kind}-{n}", **extras[kind]}
 
 
 async def settled(http: aiohttp.ClientSession, emu: Emulator) -> list[dict[str, Any]]:
