@@ -12,6 +12,8 @@ import asyncio
 import json
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,7 +21,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from playwright.async_api import BrowserContext, ConsoleMessage, Page, Response
+from playwright.async_api import BrowserContext, ConsoleMessage, Page, Response, Route
 
 from emulator.server.emulator import Emulator
 
@@ -65,6 +67,27 @@ def doc_page(emulator_url: str, *, inline: bool) -> str:
         (load,) = [block for block in fenced("js") if "cdnSettings" in block]
         page = page.replace(PAGE_LOAD_LINE, load.strip().replace("\n", "\n  "))
     return page
+
+
+def snippet(write_key: str) -> str:
+    """Segment's snippet as ``@segment/snippet`` renders it, without its load and page calls."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not on PATH; rendering Segment's snippet needs Node.js")
+    options = {"host": "cdn.segment.com", "apiKey": write_key, "page": False, "load": False}
+    rendered = subprocess.run(
+        [
+            node,
+            "-e",
+            f"process.stdout.write(require('@segment/snippet').max({json.dumps(options)}))",
+        ],
+        cwd=CLIENT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return rendered.stdout
 
 
 def library_installed() -> None:
@@ -250,6 +273,49 @@ async def test_track_and_page_from_the_page_are_filtered(
         ("track", "filtered", "unsupported_type"),
     ]
     assert (await control(http, emu, "affiliates"))["affiliates"] == []
+
+
+async def test_the_snippet_with_only_cdn_set_sends_to_the_emulator(
+    emu: Emulator, pages: Pages, http: aiohttp.ClientSession
+) -> None:
+    """Segment's snippet loads the library from Segment's CDN: here the package's standalone
+    build stands in for it. The doc's one added line (``analytics._cdn``) does the rest."""
+    (loading,) = [block for block in fenced("js") if "analytics._cdn" in block]
+    loading = loading.replace('"http://localhost:8765"', json.dumps(emu.url))
+    loading = loading.replace('"YOUR_WRITE_KEY"', json.dumps(WRITE_KEY))
+    html = (
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>snippet</title>'
+        f"<script>{snippet(WRITE_KEY)}\n{loading}</script></html>"
+    )
+    standalone = LIBRARY / "dist" / "umd" / "standalone.js"
+    served: list[str] = []
+
+    async def from_the_package(route: Route) -> None:
+        served.append(route.request.url)
+        await route.fulfill(path=standalone, content_type="text/javascript")
+
+    await pages.browser.route("https://cdn.segment.com/**", from_the_package)
+    try:
+        page = await pages.open(html)
+        sent = await page.evaluate(
+            """async () => {
+                await new Promise((resolve) => window.analytics.ready(resolve));
+                const ctx = await window.analytics.identify("snip-1", {
+                    name: "Sonia Snippet", email: "sonia@example.com",
+                });
+                return ctx.failedDelivery() ?? "sent";
+            }"""
+        )
+    finally:
+        await pages.browser.unroute("https://cdn.segment.com/**")
+
+    assert served == [f"https://cdn.segment.com/analytics.js/v1/{WRITE_KEY}/analytics.min.js"]
+    assert sent == "sent"
+    (event,) = await wait_for_events(http, emu, 1)
+    assert (event["type"], event["outcome"]) == ("identify", "created")
+    assert event["message"]["context"]["library"]["name"] == "analytics.js"
+    (affiliate,) = (await control(http, emu, "affiliates"))["affiliates"]
+    assert (affiliate["first_name"], affiliate["email"]) == ("Sonia", "sonia@example.com")
 
 
 # -- beacons ---------------------------------------------------------------------------------
