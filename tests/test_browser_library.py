@@ -1,9 +1,9 @@
 """Segment's published browser library, on a page of another origin, in a real Chromium.
 
-The page is the copy-paste page of docs/web-frontend.md, served with the library from
-``clients/browser/node_modules`` (installed by ``make`` from its lock file) by a small server on
-another port than the emulator's: another origin. Only the emulator's address and the write
-key are filled in.
+The page is the copy-paste page of docs/web-frontend.md (see tests/web_frontend_doc.py),
+served with the library from ``clients/browser/node_modules`` (installed by ``make`` from its
+lock file) by a small server on another port than the emulator's: another origin. Only the
+emulator's address and the write key are filled in.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from emulator.server.emulator import Emulator
 
 from .browser import chromium, chromium_missing
 from .conftest import ROOT, fast_config
+from .web_frontend_doc import WRITE_KEY, doc_page, doc_snippet_lines
 
 _missing = chromium_missing()
 if _missing is not None and os.environ.get("INSPECTOR_BROWSER_REQUIRED") == "1":
@@ -39,34 +40,6 @@ pytestmark = [
 
 CLIENT = ROOT / "clients" / "browser"
 LIBRARY = CLIENT / "node_modules" / "@segment" / "analytics-next"
-DOC = ROOT / "docs" / "web-frontend.md"
-WRITE_KEY = "browser-write-key"
-PAGE_EMULATOR_LINE = 'const EMULATOR = "http://localhost:8765";'
-PAGE_WRITE_KEY_LINE = 'const WRITE_KEY = "YOUR_WRITE_KEY";'
-PAGE_LOAD_LINE = (
-    # One line of the page, split here only for the line length.
-    "const analytics = AnalyticsNext.AnalyticsBrowser.load("
-    "{ writeKey: WRITE_KEY, cdnURL: EMULATOR });"
-)
-
-
-def fenced(language: str) -> list[str]:
-    """Every ```language block of the doc, in order."""
-    pattern = rf"^```{language}\n(.*?)^```$"
-    return re.findall(pattern, DOC.read_text(encoding="utf-8"), flags=re.DOTALL | re.MULTILINE)
-
-
-def doc_page(emulator_url: str, *, inline: bool) -> str:
-    """The doc's page with this emulator's address; ``inline``: the doc's inline-settings load."""
-    (page,) = fenced("html")
-    for line in (PAGE_EMULATOR_LINE, PAGE_WRITE_KEY_LINE, PAGE_LOAD_LINE):
-        assert page.count(line) == 1, f"the page in {DOC.name} no longer has {line!r}"
-    page = page.replace(PAGE_EMULATOR_LINE, f"const EMULATOR = {json.dumps(emulator_url)};")
-    page = page.replace(PAGE_WRITE_KEY_LINE, f"const WRITE_KEY = {json.dumps(WRITE_KEY)};")
-    if inline:
-        (load,) = [block for block in fenced("js") if "cdnSettings" in block]
-        page = page.replace(PAGE_LOAD_LINE, load.strip().replace("\n", "\n  "))
-    return page
 
 
 def snippet(write_key: str) -> str:
@@ -280,9 +253,7 @@ async def test_the_snippet_with_only_cdn_set_sends_to_the_emulator(
 ) -> None:
     """Segment's snippet loads the library from Segment's CDN: here the package's standalone
     build stands in for it. The doc's one added line (``analytics._cdn``) does the rest."""
-    (loading,) = [block for block in fenced("js") if "analytics._cdn" in block]
-    loading = loading.replace('"http://localhost:8765"', json.dumps(emu.url))
-    loading = loading.replace('"YOUR_WRITE_KEY"', json.dumps(WRITE_KEY))
+    loading = doc_snippet_lines(emu.url)
     html = (
         '<!doctype html><html lang="en"><meta charset="utf-8"><title>snippet</title>'
         f"<script>{snippet(WRITE_KEY)}\n{loading}</script></html>"

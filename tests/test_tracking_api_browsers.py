@@ -19,6 +19,7 @@ from emulator.segment.ingest import SHORT_PATHS
 from emulator.segment.project_settings import project_settings, write_key_problem
 from emulator.server.emulator import Emulator
 from tests.conftest import fast_config
+from tests.web_frontend_doc import doc_page, doc_snippet_lines
 
 ORIGIN = "http://localhost:3000"
 WRITE_KEY = "browser-key"
@@ -362,3 +363,20 @@ async def test_library_metrics_are_answered_and_not_journaled(
     async with http.post(f"{emulator.url}/v1/m", data=b"[1]", headers=headers) as r:
         assert r.status == 400
     assert await settled(http, emulator) == []
+
+
+# -- the doc ---------------------------------------------------------------------------------
+
+
+def test_the_doc_page_and_snippet_lines_are_what_the_browser_tests_load() -> None:
+    """Runs without a browser too: the doc cannot drift from the page the browser tests load."""
+    for inline in (False, True):
+        page = doc_page("http://127.0.0.1:1", inline=inline)
+        assert 'const EMULATOR = "http://127.0.0.1:1";' in page
+        assert "localhost:8765" not in page
+        assert ("cdnSettings" in page) is inline
+        assert ("cdnURL: EMULATOR" in page) is not inline
+        assert '<script src="node_modules/@segment/analytics-next/dist/umd/index.js">' in page
+    lines = doc_snippet_lines("http://127.0.0.1:1")
+    assert 'analytics._cdn = "http://127.0.0.1:1";' in lines
+    assert "analytics.load(" in lines
