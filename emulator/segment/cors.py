@@ -6,7 +6,7 @@ published libraries send, and every answer carries ``Access-Control-Allow-Origin
 surface (the control API, the destination, the fake Refersion, the regulations API) sends a
 CORS header, so a browser never lets a page of another origin read them.
 
-Pure decisions over request facts; ``server/tracking_api.py`` applies them. What exactly
+Pure decisions over request facts; ``segment/http/tracking_api.py`` applies them. What exactly
 Segment's servers answer to a preflight is not documented; the choices below are the
 emulator's (docs/web-frontend.md, "Assumptions").
 """

@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = ["MAX_WRITE_KEY_LENGTH", "project_settings", "write_key_problem"]
 
-# Segment write keys are 32 characters; the limit only keeps hostile paths out of the answer.
+# Far above any real write key (a short token); it only keeps hostile paths out of the answer.
 MAX_WRITE_KEY_LENGTH = 256
 
 
