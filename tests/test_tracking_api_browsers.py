@@ -7,6 +7,7 @@ itself runs in Chromium in tests/test_browser_library.py.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from emulator.commands.options import add_emulator_options, config_from_args
+from emulator.errors import ConfigError
 from emulator.segment.cors import ALLOWED_HEADERS, answers_browsers, preflight, response_headers
 from emulator.segment.ingest import SHORT_PATHS
 from emulator.segment.project_settings import project_settings, write_key_problem
@@ -208,6 +211,36 @@ async def test_a_preflight_for_anything_else_is_refused_naming_it(
         body = await response.json()
     assert body["code"] == "preflight_refused"
     assert named in body["message"]
+
+
+async def test_more_preflight_headers_can_be_allowed_by_name(http: aiohttp.ClientSession) -> None:
+    """The switch for the assumption: headers your page adds, allowed by ``--cors-allow-header``."""
+    headers = {
+        "Origin": ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-tenant",
+    }
+    async with Emulator(fast_config(cors_extra_headers=("X-Tenant",))) as emu:
+        async with http.options(f"{emu.url}/v1/i", headers=headers) as response:
+            assert response.status == 204
+            assert response.headers["Access-Control-Allow-Headers"].endswith(", X-Tenant")
+        other = {**headers, "Access-Control-Request-Headers": "x-other"}
+        async with http.options(f"{emu.url}/v1/i", headers=other) as response:
+            assert response.status == 403
+            assert "--cors-allow-header" in (await response.json())["message"]
+
+
+@pytest.mark.parametrize("name", ["", "X Tenant", "X-Tenant\r\nSet-Cookie: a=b", "\udc00"])
+def test_an_extra_header_must_be_a_header_name(name: str) -> None:
+    with pytest.raises(ConfigError, match="not an HTTP header name"):
+        fast_config(cors_extra_headers=(name,))
+
+
+def test_serve_takes_the_extra_headers_from_the_command_line() -> None:
+    parser = argparse.ArgumentParser()
+    add_emulator_options(parser)
+    args = parser.parse_args(["--cors-allow-header", "X-Tenant", "--cors-allow-header", "X-B"])
+    assert config_from_args(args).cors_extra_headers == ("X-Tenant", "X-B")
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,6 @@ ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Retry-Count")
 # analytics-next honours Retry-After on a 429; a browser hides it unless it is exposed.
 EXPOSED_HEADERS = ("Retry-After",)
 MAX_AGE_SECONDS = 600
-_ALLOWED_HEADER_NAMES = frozenset(name.lower() for name in ALLOWED_HEADERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +66,22 @@ def response_headers(origin: str | None) -> dict[str, str]:
     }
 
 
-def preflight(origin: str | None, method: str | None, request_headers: str | None) -> Preflight:
-    """Grant or refuse ``OPTIONS`` with ``Access-Control-Request-Method/-Headers``."""
+def preflight(
+    origin: str | None,
+    method: str | None,
+    request_headers: str | None,
+    *,
+    extra_headers: tuple[str, ...] = (),
+) -> Preflight:
+    """Grant or refuse ``OPTIONS`` with ``Access-Control-Request-Method/-Headers``.
+
+    ``extra_headers`` are allowed on top of the libraries' own (``serve --cors-allow-header``).
+    """
+    allowed_headers = (*ALLOWED_HEADERS, *extra_headers)
     granted = {
         **response_headers(origin),
         "Access-Control-Allow-Methods": ", ".join(ALLOWED_METHODS),
-        "Access-Control-Allow-Headers": ", ".join(ALLOWED_HEADERS),
+        "Access-Control-Allow-Headers": ", ".join(allowed_headers),
         "Access-Control-Max-Age": str(MAX_AGE_SECONDS),
     }
     if method is not None and method.strip().upper() not in ALLOWED_METHODS:
@@ -82,11 +91,13 @@ def preflight(origin: str | None, method: str | None, request_headers: str | Non
             f"from browsers; allowed: {', '.join(ALLOWED_METHODS)}",
         )
     asked = [name.strip() for name in (request_headers or "").split(",") if name.strip()]
-    refused = [name for name in asked if name.lower() not in _ALLOWED_HEADER_NAMES]
+    allowed_names = {name.lower() for name in allowed_headers}
+    refused = [name for name in asked if name.lower() not in allowed_names]
     if refused:
         return Preflight(
             granted,
             f"Access-Control-Request-Headers names {', '.join(map(repr, refused))}, which the "
-            f"Tracking API does not allow from browsers; allowed: {', '.join(ALLOWED_HEADERS)}",
+            f"Tracking API does not allow from browsers; allowed: {', '.join(allowed_headers)} "
+            "(allow more with serve --cors-allow-header NAME)",
         )
     return Preflight(granted)

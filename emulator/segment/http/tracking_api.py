@@ -60,6 +60,7 @@ async def tracking_preflight(request: web.Request) -> web.Response:
         request.headers.get("Origin"),
         request.headers.get("Access-Control-Request-Method"),
         request.headers.get("Access-Control-Request-Headers"),
+        extra_headers=request.app[SEGMENT_HOST].config.cors_extra_headers,
     )
     if answer.refusal is not None:
         raise BodyError(403, "preflight_refused", answer.refusal)
