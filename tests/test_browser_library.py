@@ -248,6 +248,44 @@ async def test_track_and_page_from_the_page_are_filtered(
     assert (await control(http, emu, "affiliates"))["affiliates"] == []
 
 
+async def test_the_batching_strategy_posts_to_the_short_batch_path(
+    emu: Emulator, pages: Pages, http: aiohttp.ClientSession
+) -> None:
+    """analytics-next's ``batching`` delivery strategy sends one request to ``/v1/b``."""
+    page = await pages.open(doc_page(emu.url, inline=False))
+    sent = await page.evaluate(
+        """async ([emulator, writeKey]) => {
+            const [batching] = await AnalyticsNext.AnalyticsBrowser.load(
+                { writeKey, cdnURL: emulator },
+                {
+                    disableClientPersistence: true,
+                    integrations: {
+                        "Segment.io": {
+                            deliveryStrategy: { strategy: "batching", config: { size: 2 } },
+                        },
+                    },
+                },
+            );
+            const calls = await Promise.all([
+                batching.identify("batch-1", { name: "Bo Batch", email: "bo@example.com" }),
+                batching.track("Signed Up"),
+            ]);
+            return calls.map((ctx) => ctx.failedDelivery() ?? "sent");
+        }""",
+        [emu.url, WRITE_KEY],
+    )
+
+    assert sent == ["sent", "sent"]
+    events = await wait_for_events(http, emu, 2)
+    assert {e["hops"][0]["summary"] for e in events} == {"accepted by POST /v1/b"}
+    assert sorted((e["type"], e["outcome"]) for e in events) == [
+        ("identify", "created"),
+        ("track", "filtered"),
+    ]
+    (affiliate,) = (await control(http, emu, "affiliates"))["affiliates"]
+    assert affiliate["email"] == "bo@example.com"
+
+
 async def test_the_snippet_with_only_cdn_set_sends_to_the_emulator(
     emu: Emulator, pages: Pages, http: aiohttp.ClientSession
 ) -> None:
