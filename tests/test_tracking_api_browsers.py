@@ -21,8 +21,8 @@ from emulator.segment.cors import ALLOWED_HEADERS, answers_browsers, preflight, 
 from emulator.segment.ingest import SHORT_PATHS
 from emulator.segment.project_settings import project_settings, write_key_problem
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
-from tests.web_frontend_doc import doc_page, doc_snippet_lines
+from tests.conftest import ROOT, fast_config
+from tests.web_frontend_doc import DOC, doc_page, doc_snippet_lines
 
 ORIGIN = "http://localhost:3000"
 WRITE_KEY = "browser-key"
@@ -411,3 +411,13 @@ def test_the_doc_page_and_snippet_lines_are_what_the_browser_tests_load() -> Non
     lines = doc_snippet_lines("http://127.0.0.1:1")
     assert 'analytics._cdn = "http://127.0.0.1:1";' in lines
     assert "analytics.load(" in lines
+
+
+def test_the_browser_packages_are_the_pinned_releases_the_doc_cites() -> None:
+    client = ROOT / "clients" / "browser"
+    pinned = json.loads((client / "package.json").read_text())["dependencies"]
+    assert pinned == {"@segment/analytics-next": "1.84.3", "@segment/snippet": "5.2.1"}
+    locked = json.loads((client / "package-lock.json").read_text())["packages"]
+    for name, version in pinned.items():
+        assert locked[f"node_modules/{name}"]["version"] == version
+        assert f"`{name}` {version}" in DOC.read_text(encoding="utf-8")
