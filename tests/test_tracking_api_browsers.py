@@ -306,8 +306,13 @@ def test_only_tracking_paths_answer_browsers() -> None:
         assert not answers_browsers(path), path
 
 
-def test_a_request_without_origin_gets_no_grant() -> None:
-    assert response_headers(None) == {"Vary": "Origin"}
+def test_a_request_without_a_browser_origin_gets_no_grant() -> None:
+    for origin in (None, "", "evil", "http://a b", "http://é.example", "http://\udc00"):
+        assert response_headers(origin) == {"Vary": "Origin"}, origin
+    assert response_headers("null")["Access-Control-Allow-Origin"] == "null"
+    assert (
+        response_headers("http://[::1]:3000")["Access-Control-Allow-Origin"] == "http://[::1]:3000"
+    )
     assert preflight(None, None, None).refusal is None
     header_names = ", ".join(ALLOWED_HEADERS).upper()
     assert preflight(ORIGIN, "post", header_names).refusal is None

@@ -13,6 +13,7 @@ emulator's (docs/web-frontend.md, "Assumptions").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Retry-Count")
 # analytics-next honours Retry-After on a 429; a browser hides it unless it is exposed.
 EXPOSED_HEADERS = ("Retry-After",)
 MAX_AGE_SECONDS = 600
+# What a browser sends as Origin: "null", or scheme://host[:port] in ASCII (RFC 6454).
+_SERIALIZED_ORIGIN = re.compile(r"null|[A-Za-z][A-Za-z0-9+.-]*://[!-~]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,8 @@ def response_headers(origin: str | None) -> dict[str, str]:
     fetch with ``credentials: 'include'``, is refused by the browser under ``*``. The Tracking
     API reads no cookie, so credentials give a page nothing more.
     """
-    if origin is None:
+    if origin is None or not _SERIALIZED_ORIGIN.fullmatch(origin):
+        # Not a browser's origin: nothing to grant, and nothing odd echoed back.
         return {"Vary": "Origin"}
     return {
         "Access-Control-Allow-Origin": origin,
