@@ -11,10 +11,11 @@ from emulator.assumptions.registry import ASSUMPTIONS, Assumption
 __all__ = ["render_markdown"]
 
 _SIDES = {
-    "mapping": "the destination's mapping (identify/delete → Refersion request)",
-    "destination": "the destination's answer to Segment",
-    "refersion": "the fake Refersion API",
-    "segment": "Segment's delivery and regulations",
+    "mapping": "the destination's mapping of a message to a Refersion request (in the "
+    "emulator: the built-in mapping)",
+    "destination": "the destination's answer to Segment (in the emulator: its receiver)",
+    "refersion": "Refersion (in the emulator: the fake Refersion API)",
+    "segment": "Segment's delivery and regulations (in the emulator: its Segment side)",
 }
 
 _INTRO = """\
