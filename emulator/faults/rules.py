@@ -1,6 +1,6 @@
 """Fault rules for the fake Refersion API and the destination receiver: match and decide.
 
-Pure: the HTTP adapter (``server/fault_injection.py``) asks :meth:`FaultInjector.decide` what
+Pure: the HTTP adapter (``faults/http/injection.py``) asks :meth:`FaultInjector.decide` what
 to do with each request and carries it out. A rule names a surface and an endpoint pattern,
 one or more effects (one is drawn when the rule fires), and when it fires: with a
 probability, and/or for the next N matching requests. Each rule draws from its own
@@ -284,7 +284,7 @@ class FaultInjector:
 
 # -- the answers ----------------------------------------------------------------------------
 
-# Refersion's v1 error table (reference/refersion-api.md §1): the wording its API documents.
+# Refersion's v1 error table (docs/sources.md#refersion-api-v2): the wording its API documents.
 _REFERSION_ERRORS = {
     400: "Missing required field",
     401: "Invalid API credentials (error 2).",

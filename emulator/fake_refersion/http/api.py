@@ -7,9 +7,11 @@ from typing import Protocol
 
 from aiohttp import web
 
+from emulator.assumptions import NOTES_HEADER
 from emulator.config import EmulatorConfig
 from emulator.fake_refersion import FakeRefersion
 from emulator.fake_refersion.request import credentials_match
+from emulator.json_limits import strict_dumps
 from emulator.web.errors import BodyError, check_limits, json_response, read_body
 
 __all__ = ["BASE_PATH", "REFERSION_HOST", "RefersionHost", "routes"]
@@ -43,7 +45,10 @@ async def refersion_endpoint(request: web.Request) -> web.Response:
     if known and credentials_match(request.headers, runtime.config.credentials):
         _check_structure(body)
     reply = runtime.refersion.handle(endpoint, request.headers, body)
-    return json_response(reply.body, status=reply.status, headers=dict(reply.headers))
+    headers = dict(reply.headers)
+    if reply.notes:
+        headers[NOTES_HEADER] = strict_dumps([note.to_dict() for note in reply.notes])
+    return json_response(reply.body, status=reply.status, headers=headers)
 
 
 @routes.route("*", BASE_PATH + r"/{endpoint:.+}")
