@@ -130,7 +130,13 @@ ALLOWED: dict[str, frozenset[str]] = {
         }
     ),
     "emulator.fake_refersion.http": frozenset(
-        {"emulator.assumptions", "emulator.config", "emulator.fake_refersion", "emulator.web"}
+        {
+            "emulator.assumptions",
+            "emulator.config",
+            "emulator.fake_refersion",
+            "emulator.json_limits",
+            "emulator.web",
+        }
     ),
     "emulator.faults.http": frozenset(
         {"emulator.fake_refersion.http", "emulator.faults", "emulator.web"}
