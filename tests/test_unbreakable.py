@@ -105,7 +105,8 @@ async def emu(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[E
     if path is not None:
         # The same journal file starts again.
         async with Emulator(fast_config(journal_path=path)) as again:
-            assert again.runtime.journal is not None
+            # Nothing hostile stopped the file loading, or left a row to quarantine.
+            assert again.runtime.incidents.status == "ok"
 
 
 def identify_with(field: str, value: Any) -> dict[str, Any]:
@@ -395,7 +396,6 @@ async def test_a_trace_the_journal_cannot_store_is_noted_and_the_writer_carries_
             # The truth: this event was not kept, so the client may retry it.
             assert resp.status == 503, await resp.text()
             assert (await resp.json())["code"] == "journal_unavailable"
-            trace_id = resp.headers.get("X-Emulator-Trace-Ids")
         await ordinary_event_is_delivered(http, emu, "after-poison")
         _status, health = await get_json(http, f"{emu.url}/_emulator/health")
         assert health["status"] == "degraded"
@@ -405,7 +405,6 @@ async def test_a_trace_the_journal_cannot_store_is_noted_and_the_writer_carries_
         assert any(h.name == "journal" and not h.ok for h in poison[0].hops)
         # Not delivered: the answer said it was not kept.
         assert emu.runtime.store.find_by_email(PETER["email"]) is None
-        assert trace_id is None or trace_id == poison[0].id
         assert emu.app_errors == []
     monkeypatch.undo()
     async with Emulator(fast_config(journal_path=path)) as again:
