@@ -17,7 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import EmulatorError
-from ..json_limits import JsonLimitExceeded, JsonLimits, check_json_limits
+from ..json_limits import (
+    SEGMENT_BATCH_BYTES,
+    SEGMENT_MESSAGE_BYTES,
+    JsonLimitExceeded,
+    JsonLimits,
+    check_json_limits,
+)
 from .timestamps import format_timestamp, parse_timestamp
 
 __all__ = [
@@ -59,10 +65,10 @@ INGEST_REASONS: Mapping[str, str] = {
 class IngestLimits:
     """Segment's documented request limits (reference/segment-semantics.md §5.3)."""
 
-    message_bytes: int = 32 * 1024
-    batch_bytes: int = 500 * 1024
+    message_bytes: int = SEGMENT_MESSAGE_BYTES
+    batch_bytes: int = SEGMENT_BATCH_BYTES
     batch_events: int = 2500
-    # The emulator's own: Segment documents no depth, string or field limits.
+    # The emulator's own, set where a body within the sizes above cannot reach them.
     json_limits: JsonLimits = field(default_factory=JsonLimits)
 
 
