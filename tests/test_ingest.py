@@ -239,3 +239,13 @@ def test_timestamps_parse_iso_and_go_style(raw: str, formatted: str) -> None:
 )
 def test_unparsable_timestamps(raw: object) -> None:
     assert parse_timestamp(raw) is None
+
+
+@pytest.mark.parametrize("key", ["context", "integrations"])
+def test_an_empty_array_means_none_given(key: str) -> None:
+    event = ingest_one({"type": "identify", "userId": "u", key: []})
+    assert event.reason is None
+    assert event.message is not None
+    merged = ingest_one({"type": "identify", "userId": "u", key: []}, **{key: {"X": True}})
+    assert merged.message is not None
+    assert merged.message[key] == {"X": True}

@@ -354,3 +354,14 @@ async def test_a_delivered_message_without_message_id_gets_one_and_a_single_trac
     assert trace["outcome"] == "created"
     assert trace["messageId"].startswith("emulator-")
     assert len(await events(http, emulator)) == 1
+
+
+async def test_empty_array_context_and_integrations_are_none_given_through_the_tracking_api(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    await identify(http, emulator, "arrays", DOC_TRAITS, context=[], integrations=[])
+    await flush(http, emulator)
+    [event] = await events(http, emulator)
+    assert event["outcome"] == "created"
+    [affiliate] = await affiliates(http, emulator)
+    assert affiliate["unique_merchant_id"] == "arrays"

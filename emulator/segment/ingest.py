@@ -256,6 +256,10 @@ _FIELD_RULES: tuple[tuple[tuple[str, ...] | None, str, type, str], ...] = (
 )
 
 
+# An empty array means "none given", as it does on delivery (Segment's delete example).
+_EMPTY_ARRAY_IS_NONE = frozenset({"context", "integrations"})
+
+
 def _check(item: dict[str, Any]) -> tuple[str, str] | None:
     kind = item.get("type")
     if kind not in TRACKING_TYPES:
@@ -272,6 +276,8 @@ def _check(item: dict[str, Any]) -> tuple[str, str] | None:
     for kinds, key, expected, reason in _FIELD_RULES:
         value = item.get(key)
         applies = kinds is None or kind in kinds
+        if key in _EMPTY_ARRAY_IS_NONE and value == []:
+            continue
         if applies and value is not None and not isinstance(value, expected):
             return reason, f"{key} is {_json_type(value)}"
     if kind == "track" and (not isinstance(item.get("event"), str) or not item["event"]):
