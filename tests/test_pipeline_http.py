@@ -322,7 +322,7 @@ async def test_write_key_option_drops_other_keys(http: aiohttp.ClientSession) ->
         )
         assert status == 200  # Segment accepts and drops silently
         [trace] = await events(http, emu)
-    assert (trace["outcome"], trace["reason"]) == ("ingest_rejected", "invalid_write_key")
+    assert (trace["outcome"], trace["reason"]) == ("ingest_rejected", "project_not_found")
 
 
 async def test_direct_post_to_destination_is_journaled_with_its_outcome(
