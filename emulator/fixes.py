@@ -66,6 +66,7 @@ REASON_FIXES: Mapping[str, str] = MappingProxyType(
         "all_disabled": 'add "Refersion": true to integrations, or drop "All": false',
         "duplicate_message_id": "give every event its own messageId (Segment drops repeats)",
         # The destination's API key and Refersion's answers.
+        "INVALID_SETTINGS": "set the destination's API key setting (publickey.secretkey)",
         "invalid_api_key": "set the destination API key as publickey.secretkey",
         "refersion_401": "check the Refersion public and secret key in the destination API key",
         "refersion_400": "see Refersion's error above: a required field is missing",

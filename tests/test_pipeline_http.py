@@ -365,3 +365,20 @@ async def test_empty_array_context_and_integrations_are_none_given_through_the_t
     assert event["outcome"] == "created"
     [affiliate] = await affiliates(http, emulator)
     assert affiliate["unique_merchant_id"] == "arrays"
+
+
+@pytest.mark.parametrize("api_key", ["", "   "])
+async def test_an_empty_api_key_setting_is_discarded_as_invalid_settings_and_never_sent(
+    receiver_url: tuple[Receiver, str], http: aiohttp.ClientSession, api_key: str
+) -> None:
+    receiver, url = receiver_url
+    async with Emulator(fast_config(destination_url=url, api_key=api_key)) as emu:
+        await identify(http, emu, "u", DOC_TRAITS)
+        await flush(http, emu)
+        [trace] = await events(http, emu)
+    assert receiver.requests == []
+    assert (trace["outcome"], trace["reason"]) == ("discarded", "INVALID_SETTINGS")
+    assert trace["attempts"] == 0
+    [delivery] = [hop for hop in trace["hops"] if hop["name"] == "delivery"]
+    assert delivery["ok"] is False
+    assert delivery["detail"]["classification"] == "discarded.INVALID_SETTINGS"
