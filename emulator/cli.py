@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import IO
 
-from .commands import check, engage, generate, replay, send, serve
-from .commands.options import EXIT_USAGE
-from .errors import EmulatorError, InputError
+from emulator.commands import check, engage, generate, replay, send, serve
+from emulator.commands.options import EXIT_USAGE
+from emulator.errors import EmulatorError, InputError
 
 __all__ = ["main", "run"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import EmulatorError
+from emulator.errors import EmulatorError
 
 __all__ = [
     "SEGMENT_BATCH_BYTES",

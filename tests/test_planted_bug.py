@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from emulator.mapping import MappingResult, MappingSettings, Operation, map_message
+from emulator.destination.mapping import MappingResult, MappingSettings, Operation, map_message
 from tests.test_cli import cli
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from emulator.fault_specs import parse_fault_spec, rule_from_json
-from emulator.faults import FaultRuleError
+from emulator.faults.rules import FaultRuleError
+from emulator.faults.specs import parse_fault_spec, rule_from_json
 from emulator.server.emulator import Emulator
 from tests.conftest import fast_config
 

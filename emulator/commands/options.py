@@ -6,11 +6,11 @@ import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
-from ..config import DestinationSettings, EmulatorConfig, RefersionCredentials
-from ..fault_specs import parse_fault_spec
+from emulator.config import DestinationSettings, EmulatorConfig, RefersionCredentials
+from emulator.faults.specs import parse_fault_spec
 
 if TYPE_CHECKING:
-    from ..mapping import Mapping
+    from emulator.destination.mapping import Mapping
 
 __all__ = [
     "EXIT_FAILED",
@@ -92,6 +92,6 @@ def mapping_from_args(args: argparse.Namespace) -> Mapping | None:
     """The ``--mapping`` callable (imported relative to the current directory), else ``None``."""
     if args.mapping is None:
         return None
-    from ..mapping_loader import load_mapping
+    from emulator.destination.mapping_loader import load_mapping
 
     return load_mapping(args.mapping, search_path=os.getcwd())

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..errors import EmulatorError
-from ..json_limits import (
+from emulator.errors import EmulatorError
+from emulator.json_limits import (
     SEGMENT_BATCH_BYTES,
     SEGMENT_MESSAGE_BYTES,
     JsonLimitExceeded,
     JsonLimits,
     check_json_limits,
 )
-from .timestamps import format_timestamp, parse_timestamp
+from emulator.segment.timestamps import format_timestamp, parse_timestamp
 
 __all__ = [
     "BATCH_ENDPOINTS",
