@@ -38,8 +38,9 @@ __all__ = [
 
 MARKER = "refersion_emulator"
 _MARKER_HELP = (
-    f"{MARKER}(status=, send_welcome=, offer=, api_key=, mapping=): destination settings of the "
-    "refersion_emulator fixture for this test"
+    f"{MARKER}(api_key=, mapping=, status=, send_welcome=, offer=): the refersion_emulator "
+    "fixture for this test: api_key is the destination's one Segment setting; status, "
+    "send_welcome and offer are the emulator's choices about new affiliates (assumptions)"
 )
 _DESTINATION_SETTINGS = ("offer", "send_welcome", "status")
 _SETTINGS = (*_DESTINATION_SETTINGS, "api_key", "mapping")

@@ -48,7 +48,8 @@ def test_every_warning_code_and_segment_side_reason_has_a_one_line_fix() -> None
 
 def test_field_labels_read_like_segment_fields() -> None:
     assert field_label("/traits/address/postalCode") == "traits.address.postalCode"
-    assert field_label("settings:status") == "(setting status)"
+    # status, send_welcome and offer are the emulator's choices, not Segment settings.
+    assert field_label("settings:status") == "(assumed status)"
     assert field_label("generated") == "(generated)"
     assert field_label("/traits/a~1b") == "traits.a/b"
 

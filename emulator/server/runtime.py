@@ -203,7 +203,7 @@ class Runtime:
             self.durable.clear()
 
     def reconfigure(self, config: EmulatorConfig, *, mapping: MappingFn | None = None) -> None:
-        """Take new destination settings, API key and mapping while running (per-test settings).
+        """Take a new API key, choices about new affiliates and mapping while running.
 
         Only what is read per event changes: addresses, credentials and workers stay as started.
         """

@@ -46,7 +46,8 @@ class CaseResult:
 
 
 def config_for(case: Case, base: EmulatorConfig) -> EmulatorConfig:
-    """The base configuration with the case's destination settings applied."""
+    """The base configuration with the case's settings applied (the API key, and the
+    emulator's choices about new affiliates)."""
     settings = dict(case.settings)
     api_key = settings.pop("api_key", base.api_key)
     destination = (
