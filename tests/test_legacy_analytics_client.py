@@ -58,7 +58,10 @@ def test_identify_becomes_an_affiliate_and_track_is_filtered(
     )
     refersion_emulator.flush()
     outcomes = {e["type"]: (e["outcome"], e["reason"]) for e in refersion_emulator.events()}
-    assert outcomes == {"identify": ("created", None), "track": ("filtered", "unsupported_type")}
+    assert outcomes == {
+        "identify": ("created", None),
+        "track": ("filtered", "UNSUPPORTED_EVENT_TYPE"),
+    }
     library = refersion_emulator.events()[0]["message"]["context"]["library"]
     assert library == {"name": "analytics-python", "version": "1.4.0"}
     refersion_emulator.assert_no_unexpected_calls()

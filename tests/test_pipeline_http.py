@@ -147,8 +147,8 @@ async def test_filtered_duplicate_and_ingest_rejected_are_journaled_not_delivere
     await flush(http, emulator)
     found = list(reversed(await events(http, emulator)))
     assert [(t["outcome"], t["reason"]) for t in found] == [
-        ("filtered", "unsupported_type"),
-        ("filtered", "integrations_disabled"),
+        ("filtered", "UNSUPPORTED_EVENT_TYPE"),
+        ("filtered", "FILTERED_BY_INTEGRATIONS_OBJECT"),
         ("created", None),
         ("duplicate", "duplicate_message_id"),
         ("ingest_rejected", "no_user_anon_id"),

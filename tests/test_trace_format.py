@@ -73,8 +73,8 @@ async def test_a_filtered_event_explains_the_drop_and_its_fix() -> None:
     message = {**CUSTOMER, "traits": {"name": "Peter Gibbons", "email": "p@example.com"}}
     trace = await trace_of({**message, "integrations": {"All": False}})
     [problem] = explain(trace)["problems"]
-    assert (problem["kind"], problem["code"]) == ("filtered", "all_disabled")
-    assert problem["fix"] == REASON_FIXES["all_disabled"]
+    assert (problem["kind"], problem["code"]) == ("filtered", "FILTERED_BY_INTEGRATIONS_OBJECT")
+    assert problem["fix"] == REASON_FIXES["FILTERED_BY_INTEGRATIONS_OBJECT"]
     assert "filtered" in problem["message"]
 
 

@@ -61,9 +61,10 @@ REASON_FIXES: Mapping[str, str] = MappingProxyType(
         "integrations_not_object": "send integrations as a JSON object",
         "timestamp_invalid": "send timestamp and sentAt as ISO 8601 dates",
         # Routing and dedupe.
-        "unsupported_type": "Refersion takes only identify and delete; send an identify call",
-        "integrations_disabled": "remove integrations.Refersion: false (or set it to true)",
-        "all_disabled": 'add "Refersion": true to integrations, or drop "All": false',
+        "UNSUPPORTED_EVENT_TYPE": "Refersion takes only identify and delete; send an identify call",
+        "FILTERED_BY_INTEGRATIONS_OBJECT": (
+            'set integrations.Refersion to true (or drop "Refersion": false and "All": false)'
+        ),
         "duplicate_message_id": "give every event its own messageId (Segment drops repeats)",
         # The destination's API key and Refersion's answers.
         "INVALID_SETTINGS": "set the destination's API key setting (publickey.secretkey)",

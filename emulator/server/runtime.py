@@ -113,7 +113,10 @@ class Runtime:
             reason = decision.reason or "filtered"
             trace.outcome = "filtered"
             trace.reason = reason
-            trace.add_hop("routing", f"filtered: {FILTER_REASONS.get(reason, reason)}", ok=False)
+            why = FILTER_REASONS.get(reason, reason)
+            if decision.detail:
+                why += f" ({decision.detail})"
+            trace.add_hop("routing", f"filtered: {reason}: {why}", ok=False)
             self.journal.changed(trace)
             return
         contract = f"segment/{message['type']}"
