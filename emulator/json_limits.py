@@ -42,7 +42,7 @@ class JsonLimits:
     max_string_length: int = SEGMENT_BATCH_BYTES
     """Characters in any string, object keys included: no string within a batch is longer."""
     max_object_fields: int = SEGMENT_BATCH_BYTES // 4
-    """Members of any one object: each costs at least 4 bytes (``"":0`` and a comma)."""
+    """Members of any one object: each costs at least 4 bytes (``"":0``) and a comma."""
 
 
 class JsonLimitExceeded(EmulatorError):
