@@ -33,6 +33,12 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--public-key", help="the fake Refersion account's public key")
     parser.add_argument("--secret-key", help="the fake Refersion account's secret key")
     parser.add_argument("--write-key", help="accept only this Segment write key")
+    parser.add_argument(
+        "--cors-allow-header",
+        action="append",
+        metavar="NAME",
+        help="let browser pages also send this request header to the Tracking API (repeatable)",
+    )
     parser.add_argument("--destination-url", help="deliver to this receiver instead")
     parser.add_argument("--refersion-url", help="call this Refersion base URL instead")
     chosen = parser.add_argument_group(
@@ -96,6 +102,8 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConf
         extra["retry_budget"] = args.retry_budget
     if args.fault:
         extra["faults"] = tuple(parse_fault_spec(spec) for spec in args.fault)
+    if args.cors_allow_header:
+        extra["cors_extra_headers"] = tuple(args.cors_allow_header)
     return EmulatorConfig(
         credentials=credentials,
         api_key=args.api_key,

@@ -30,6 +30,7 @@ from emulator.segment.timestamps import format_timestamp, parse_timestamp
 __all__ = [
     "BATCH_ENDPOINTS",
     "INGEST_REASONS",
+    "SHORT_PATHS",
     "TRACKING_TYPES",
     "IngestLimits",
     "IngestedEvent",
@@ -42,6 +43,10 @@ __all__ = [
 
 TRACKING_TYPES: tuple[str, ...] = ("identify", "track", "page", "screen", "group", "alias")
 BATCH_ENDPOINTS: tuple[str, ...] = ("batch", "import")
+# The one-letter paths Segment's browser and mobile libraries post to, each the same endpoint
+# as its long name: analytics-next sends a call to /v1/<first letter of its type>, its
+# batching strategy and the mobile libraries send batches to /v1/b.
+SHORT_PATHS: Mapping[str, str] = {kind[0]: kind for kind in (*TRACKING_TYPES, "batch")}
 
 INGEST_REASONS: Mapping[str, str] = {
     # Segment's codes, from its Delivery Overview discard table (docs/reason-codes.md).

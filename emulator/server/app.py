@@ -36,7 +36,10 @@ def create_app(
     config: EmulatorConfig, *, clock: Clock | None = None, mapping: MappingFn | None = None
 ) -> web.Application:
     """Build the application; the delivery pipeline starts and stops with it."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=_CLIENT_MAX_SIZE)
+    app = web.Application(
+        middlewares=[tracking_api.cors_middleware, error_middleware],
+        client_max_size=_CLIENT_MAX_SIZE,
+    )
     app.middlewares.append(fault_middleware)
     app[RUNTIME] = Runtime(config, clock=clock, mapping=mapping)
     runtime = app[RUNTIME]

@@ -183,7 +183,8 @@ class DeliveryPipeline:
 
     def _queue_for(self, trace: Trace) -> asyncio.Queue[Trace]:
         key = trace.user_id or _str(trace.message, "anonymousId") or trace.id
-        return self._queues[zlib.crc32(key.encode()) % len(self._queues)]
+        # surrogatepass: a userId may hold a lone surrogate (JSON "\udc00" is valid JSON).
+        return self._queues[zlib.crc32(key.encode("utf-8", "surrogatepass")) % len(self._queues)]
 
     async def _work(self, queue: asyncio.Queue[Trace]) -> None:
         while True:
