@@ -128,7 +128,8 @@ async def flush(request: web.Request) -> web.Response:
 
 @routes.post("/_emulator/deliver")
 async def deliver(request: web.Request) -> web.Response:
-    """Take raw messages as Segment's delivery would hand them over (deletes, customer payloads)."""
+    """Deliver raw messages as Segment's delivery does (deletes, customer payloads): what it
+    is given, with no ingest dedupe, so the same messageId twice is delivered twice."""
     runtime = request.app[RUNTIME]
     raw = await read_body(request, limit=_DELIVER_LIMIT)
     messages = _messages(parse_json_body(raw))
@@ -144,8 +145,41 @@ async def deliver(request: web.Request) -> web.Response:
         trace = runtime.journal.new_trace("delivery", message)
         traces.append(trace)
         trace.add_hop("deliver", summary, ok=True)
-        if runtime.accept(trace, enqueue=False):
+        if runtime.accept(trace, dedupe=False, enqueue=False):
             to_deliver.append(trace)
+    return await _delivered(request, traces, to_deliver)
+
+
+# Segment never delivers what its ingest dropped or a regulation suppressed.
+_NEVER_DELIVERED = frozenset({"ingest_rejected", "suppressed"})
+
+
+@routes.post("/_emulator/events/{trace_id}/redeliver")
+async def redeliver(request: web.Request) -> web.Response:
+    """Deliver an earlier event's message again, same messageId: Segment delivers at least
+    once, so a destination must absorb the same event twice."""
+    runtime = request.app[RUNTIME]
+    trace_id = request.match_info["trace_id"]
+    original = runtime.journal.get(trace_id)
+    if original is None:
+        raise BodyError(404, "not_found", f"no event with id {trace_id!r} in the journal")
+    if original.outcome in _NEVER_DELIVERED:
+        raise BodyError(
+            409,
+            "not_deliverable",
+            f"event {trace_id} was {original.outcome}; Segment never delivers it",
+        )
+    trace = runtime.redeliver(original, "POST /_emulator/events/{id}/redeliver", enqueue=False)
+    # Routed for delivery unless filtered: queued once stored.
+    return await _delivered(request, [trace], [trace] if trace.outcome == "pending" else [])
+
+
+async def _delivered(
+    request: web.Request, traces: list[Trace], to_deliver: list[Trace]
+) -> web.Response:
+    """Store ``traces`` and queue ``to_deliver`` (or keep none: 503), wait for them unless
+    ``?wait=false``, and answer with them."""
+    runtime = request.app[RUNTIME]
     try:
         await runtime.keep(traces, to_deliver)
     except JournalWriteError as exc:
