@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from emulator.access import MIN_TOKEN_LENGTH, is_loopback_host
-from emulator.assumptions import AssumptionChoices
+from emulator.assumptions import AssumptionChoices, fold_flags
 from emulator.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -51,7 +51,10 @@ class DestinationSettings:
     (:attr:`EmulatorConfig.api_key`). Refersion's ``affiliate/new`` requires ``status`` and
     takes ``send_welcome`` and ``offer``; no identify trait carries them and no source says
     what Refersion's Segment integration sends, so the emulator chooses (PENDING, FALSE, the
-    account's default offer) and lets a run choose otherwise (docs/assumptions-13b.md).
+    account's default offer) and lets a run choose otherwise. Each field is one switch with an
+    assumption (``affiliate-status``, ``send-welcome``, ``new-affiliate-offer``; see
+    docs/assumptions.md): :class:`EmulatorConfig` folds them into its ``assumptions``, where an
+    explicit choice wins over the field.
     """
 
     status: str = "PENDING"
@@ -117,6 +120,14 @@ class EmulatorConfig:
     cors_extra_headers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        # --status/--send-welcome/--offer and --assume are one switch; --assume wins.
+        folded = fold_flags(
+            self.assumptions,
+            status=self.destination.status,
+            send_welcome=self.destination.send_welcome,
+            offer=self.destination.offer,
+        )
+        object.__setattr__(self, "assumptions", folded)
         for name in self.cors_extra_headers:
             if not _HEADER_NAME.fullmatch(name):
                 raise ConfigError(f"cors_extra_headers: {name!r} is not an HTTP header name")

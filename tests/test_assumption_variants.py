@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from emulator.assumptions import ASSUMPTIONS, AssumptionChoices
+from emulator.config import DestinationSettings, EmulatorConfig
 from emulator.destination.answer import answer_for_refersion
 from emulator.destination.mapping import (
     MappingResult,
@@ -146,6 +147,36 @@ MAPPING_CASES: list[tuple[str, str, dict[str, Any], Check]] = [
         lambda r: body(r)["status"] == "ACTIVE",
     ),
     (
+        "affiliate-status",
+        "PENDING",
+        identify(),
+        lambda r: body(r)["status"] == "PENDING",
+    ),
+    (
+        "send-welcome",
+        "FALSE",
+        identify(),
+        lambda r: body(r)["send_welcome"] == "FALSE",
+    ),
+    (
+        "send-welcome",
+        "TRUE",
+        identify(),
+        lambda r: body(r)["send_welcome"] == "TRUE",
+    ),
+    (
+        "new-affiliate-offer",
+        "account-default",
+        identify(),
+        lambda r: "offer" not in body(r),
+    ),
+    (
+        "new-affiliate-offer",
+        "given",
+        identify(),
+        lambda r: body(r)["offer"] == "2",
+    ),
+    (
         "email-source",
         "traits-first",
         identify(email="top@example.com"),
@@ -190,11 +221,62 @@ def test_the_mapping_cases_cover_every_mapping_variant() -> None:
     for entry in ASSUMPTIONS.values():
         if entry.side == "mapping":
             for name in entry.variant_names:
-                # affiliate-status=PENDING is the default every other case runs under.
-                assert (entry.id, name) in covered or (entry.id, name) == (
-                    "affiliate-status",
-                    "PENDING",
-                )
+                assert (entry.id, name) in covered
+
+
+def choices_of(settings: MappingSettings | EmulatorConfig, *ids: str) -> list[str]:
+    return [settings.assumptions.variant(assumption_id) for assumption_id in ids]
+
+
+def test_the_flags_and_assume_are_one_switch_and_assume_wins() -> None:
+    ids = ("affiliate-status", "send-welcome", "new-affiliate-offer")
+    # A flag alone chooses the variant, so the trace names what was really sent.
+    flagged = MappingSettings(status="ACTIVE", send_welcome="TRUE", offer="7", password_salt="s")
+    assert choices_of(flagged, *ids) == ["ACTIVE", "TRUE", "given"]
+    result = map_message(identify(), settings=flagged)
+    assert {k: body(result)[k] for k in ("status", "send_welcome", "offer")} == {
+        "status": "ACTIVE",
+        "send_welcome": "TRUE",
+        "offer": "7",
+    }
+    assert [notes(result, i) for i in ids] == [["ACTIVE"], ["TRUE"], ["given"]]
+    # An explicit choice wins over the flag.
+    chosen = AssumptionChoices.of(
+        {
+            "affiliate-status": "PENDING",
+            "send-welcome": "FALSE",
+            "new-affiliate-offer": "account-default",
+        }
+    )
+    overridden = MappingSettings(
+        status="ACTIVE", send_welcome="TRUE", offer="7", password_salt="s", assumptions=chosen
+    )
+    result = map_message(identify(), settings=overridden)
+    assert (body(result)["status"], body(result)["send_welcome"]) == ("PENDING", "FALSE")
+    assert "offer" not in body(result)
+    # The configuration folds the flags the same way, so the control API shows them in force.
+    config = EmulatorConfig(destination=DestinationSettings(status="ACTIVE", offer="7"))
+    assert choices_of(config, *ids) == ["ACTIVE", "FALSE", "given"]
+    pinned = EmulatorConfig(
+        destination=DestinationSettings(status="ACTIVE"),
+        assumptions=AssumptionChoices.of({"affiliate-status": "PENDING"}),
+    )
+    assert choices_of(pinned, "affiliate-status") == ["PENDING"]
+
+
+def test_send_flag_and_assume_precedence_end_to_end(tmp_path: Path) -> None:
+    path = write(tmp_path, "peter.json", identify())
+    code, out, err = cli("send", "--json", "--status", "ACTIVE", "--offer", "7", path)
+    assert (code, err) == (0, "")
+    [event] = json.loads(out)["cases"][0]["events"]
+    used = {n["id"]: n["variant"] for n in event["assumptions"]}
+    assert (used["affiliate-status"], used["new-affiliate-offer"]) == ("ACTIVE", "given")
+    code, out, err = cli(
+        "send", "--json", "--status", "ACTIVE", "--assume", "affiliate-status=PENDING", path
+    )
+    assert (code, err) == (0, "")
+    [event] = json.loads(out)["cases"][0]["events"]
+    assert {n["id"]: n["variant"] for n in event["assumptions"]}["affiliate-status"] == "PENDING"
 
 
 def test_a_normalised_country_says_what_passing_it_through_would_do() -> None:
