@@ -318,6 +318,26 @@ def test_text_limit(fake_with: Callable[..., FakeRefersion], variant: str, statu
     assert [(n.id, n.variant) for n in reply.notes] == [("text-limit", variant)]
 
 
+@pytest.mark.parametrize(
+    ("variant", "status", "kept"), [("accepted", 200, 1), ("offer-not-found", 404, 0)]
+)
+def test_new_with_unknown_offer(
+    fake_with: Callable[..., FakeRefersion], variant: str, status: int, kept: int
+) -> None:
+    fake = fake_with(**{"new-with-unknown-offer": variant})
+    reply = post(fake, "affiliate/new", new_body(offer="77"))
+    assert reply.status == status, reply.body
+    assert len(fake.store.all()) == kept
+    if status == 404:
+        assert reply.body == {"error": ["Offer does not exists on the database."]}
+    else:
+        assert fake.store.all()[0].offer_id == "77"
+    assert [(n.id, n.variant) for n in reply.notes] == [("new-with-unknown-offer", variant)]
+    # The account's default offer is known either way: no note, always created.
+    known = post(fake, "affiliate/new", new_body(offer="1", email="other@example.com"))
+    assert (known.status, known.notes) == (200, ())
+
+
 def _owner_and_delete(fake: FakeRefersion, delete: dict[str, Any]) -> Reply:
     created = post(fake, "affiliate/new", new_body(unique_merchant_id="u-owner"))
     assert created.status == 200
