@@ -24,7 +24,7 @@ from emulator.destination.mapping import (
 )
 from emulator.fake_refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
 from emulator.fake_refersion.reply import Reply
-from emulator.segment.delivery_policy import delivery_timeout, retry_policy
+from emulator.segment.delivery_policy import api_key_missing, delivery_timeout, retry_policy
 from emulator.server.emulator import Emulator
 from tests.conftest import fast_config
 from tests.test_cli import cli, write
@@ -443,7 +443,48 @@ def test_delivery_timeout() -> None:
     assert delivery_timeout(AssumptionChoices.of({"delivery-timeout": "10s"}), 5.0) == 10.0
 
 
+def test_empty_api_key_decides_what_counts_as_missing() -> None:
+    blank, empty_only = AssumptionChoices(), AssumptionChoices.of({"empty-api-key": "empty-only"})
+    assert api_key_missing("", blank)
+    assert api_key_missing(" \t", blank)
+    assert api_key_missing("", empty_only)
+    assert not api_key_missing(" \t", empty_only)
+    assert not api_key_missing("pub.sec", blank)
+
+
 # -- end to end over loopback HTTP ---------------------------------------------------------
+
+
+async def deliver_one(
+    emu: Emulator, http: aiohttp.ClientSession, message: dict[str, Any]
+) -> dict[str, Any]:
+    """Deliver ``message`` through Segment's delivery and return its settled trace."""
+    async with http.post(f"{emu.url}/_emulator/deliver", json=[message]) as resp:
+        assert resp.status == 200, await resp.text()
+        [event] = (await resp.json())["events"]
+    async with http.get(f"{emu.url}/_emulator/events/{event['id']}") as resp:
+        trace: dict[str, Any] = await resp.json()
+    return trace
+
+
+@pytest.mark.parametrize(
+    ("variant", "outcome", "attempted"),
+    [("blank", "discarded", False), ("empty-only", "unauthorized", True)],
+)
+async def test_a_whitespace_api_key_under_each_variant(
+    variant: str, outcome: str, attempted: bool
+) -> None:
+    config = fast_config(
+        api_key="   ", assumptions=AssumptionChoices.of({"empty-api-key": variant})
+    )
+    async with Emulator(config) as emu, aiohttp.ClientSession() as http:
+        trace = await deliver_one(emu, http, {**identify(), "messageId": "ws-1"})
+    # blank: never sent; empty-only: sent, and the fake Refersion refuses the key.
+    assert (trace["outcome"], trace["attempts"] > 0) == (outcome, attempted)
+    assert (trace["reason"] == "INVALID_SETTINGS") is not attempted
+    assert [
+        (n["id"], n["variant"]) for n in trace["assumptions"] if n["id"] == "empty-api-key"
+    ] == [("empty-api-key", variant)]
 
 
 def test_send_assume_changes_the_run_and_the_json_trace_says_so(tmp_path: Path) -> None:

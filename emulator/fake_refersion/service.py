@@ -17,7 +17,8 @@ choices where Refersion documents nothing:
 * *search* pages by the list default limit (it takes no ``limit``);
 * the account's offers are ``options.offers`` (the default offer ``"1"``) and every offer an
   affiliate was put in by *new*; *new* into an offer the account lacks follows
-  ``new-with-unknown-offer`` (Refersion documents no error for it there); *edit* into any other offer is Refersion's documented 404
+  ``new-with-unknown-offer`` (Refersion documents no error for it there); *edit* into any
+  other offer is Refersion's documented 404
   ``{"error": ["Offer does not exists on the database."]}`` and changes nothing;
 * *edit* ignores fields it does not document (``status``, ``password``) and ``custom_fields``;
   *edit* and *status_change* report an id as changed only when a stored value differs; an
