@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from emulator.destination.mapping import (
 from emulator.fake_refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
 from emulator.fake_refersion.reply import Reply
 from emulator.segment.delivery_policy import api_key_missing, delivery_timeout, retry_policy
+from emulator.segment.ingest import TrackingRequest, enrich
 from emulator.server.emulator import Emulator
 from tests.conftest import fast_config
 from tests.test_cli import cli, write
@@ -450,6 +452,51 @@ def test_empty_api_key_decides_what_counts_as_missing() -> None:
     assert api_key_missing("", empty_only)
     assert not api_key_missing(" \t", empty_only)
     assert not api_key_missing("pub.sec", blank)
+
+
+def stamped(item: dict[str, Any], *, browser_path: bool, **chosen: str) -> tuple[str, list[str]]:
+    """The channel ingest stamps on ``item`` and the browser-channel variants it noted."""
+    request = TrackingRequest("batch", "wk", (item,))
+    [event] = enrich(
+        request,
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+        source_id="src",
+        new_message_id=lambda: "m-1",
+        browser_path=browser_path,
+        choices=AssumptionChoices.of(chosen),
+    )
+    assert event.message is not None
+    return event.message["channel"], [n.variant for n in event.assumptions]
+
+
+@pytest.mark.parametrize("variant", ["client", "browser", "server"])
+def test_browser_channel(variant: str) -> None:
+    item = {"type": "identify", "userId": "u"}
+    chosen = {"browser-channel": variant}
+    # A one-letter path, or the browser library's name on /v1/b or /v1/batch.
+    assert stamped(item, browser_path=True, **chosen) == (variant, [variant])
+    library = {**item, "context": {"library": {"name": "analytics.js", "version": "1.84.3"}}}
+    assert stamped(library, browser_path=False, **chosen) == (variant, [variant])
+    # Server libraries' events are "server" whatever the variant, and say nothing about it.
+    assert stamped(item, browser_path=False, **chosen) == ("server", [])
+    # A channel the event carries is kept.
+    assert stamped({**item, "channel": "mobile"}, browser_path=True, **chosen) == ("mobile", [])
+
+
+async def test_an_identify_on_the_browser_path_is_client_and_the_trace_says_so() -> None:
+    async with Emulator(fast_config()) as emu, aiohttp.ClientSession() as http:
+        sent = {**identify(), "messageId": "web-1", "writeKey": "wk"}
+        async with http.post(f"{emu.url}/v1/i", data=json.dumps(sent)) as resp:
+            assert resp.status == 200
+            [trace_id] = resp.headers["X-Emulator-Trace-Ids"].split(",")
+        async with http.post(f"{emu.url}/_emulator/flush", json={}) as resp:
+            assert (await resp.json())["idle"] is True
+        async with http.get(f"{emu.url}/_emulator/events/{trace_id}") as resp:
+            trace = await resp.json()
+    assert trace["message"]["channel"] == "client"
+    [note] = [n for n in trace["assumptions"] if n["id"] == "browser-channel"]
+    assert note["variant"] == "client"
+    assert note["alternative"] == 'browser: "browser", server: "server"'
 
 
 # -- end to end over loopback HTTP ---------------------------------------------------------

@@ -123,6 +123,10 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         received_at=received_at,
         source_id=runtime.config.source_id,
         new_message_id=lambda: str(uuid.uuid4()),
+        # The one-letter type paths are the browser library's own (/v1/b is shared with the
+        # mobile libraries, so there the event's context.library.name decides).
+        browser_path=name in SHORT_PATHS and name != "b",
+        choices=runtime.config.assumptions,
     )
     expected_key = runtime.config.write_key
     key_refused = expected_key is not None and parsed.write_key != expected_key
@@ -143,11 +147,14 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
             trace.add_hop("ingest", f"dropped at ingest: {reason} ({detail})", ok=False)
             runtime.journal.changed(trace)
             continue
+        accepted: dict[str, object] = {"raw": shown_raw}
+        if event.assumptions:
+            accepted["assumptions"] = [note.to_dict() for note in event.assumptions]
         trace.add_hop(
             "ingest",
             f"accepted by POST {request.path}",
             ok=True,
-            detail={"raw": shown_raw},
+            detail=accepted,
             violations=runtime.contracts.validate("segment/message", shown_raw),
         )
         if runtime.suppress(trace):
