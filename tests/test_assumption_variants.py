@@ -499,6 +499,58 @@ async def test_an_identify_on_the_browser_path_is_client_and_the_trace_says_so()
     assert note["alternative"] == 'browser: "browser", server: "server"'
 
 
+PAGE = "http://localhost:3000"
+
+
+@pytest.mark.parametrize(
+    ("variant", "allow_origin", "credentials"),
+    [("echo-with-credentials", PAGE, "true"), ("wildcard", "*", None)],
+)
+async def test_cors_origin(variant: str, allow_origin: str, credentials: str | None) -> None:
+    config = fast_config(assumptions=AssumptionChoices.of({"cors-origin": variant}))
+    sent = {**identify(), "messageId": "page-1", "writeKey": "wk"}
+    async with Emulator(config) as emu, aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{emu.url}/v1/i", data=json.dumps(sent), headers={"Origin": PAGE}
+        ) as resp:
+            assert resp.status == 200
+            assert resp.headers["Access-Control-Allow-Origin"] == allow_origin
+            assert resp.headers.get("Access-Control-Allow-Credentials") == credentials
+            [trace_id] = resp.headers["X-Emulator-Trace-Ids"].split(",")
+        async with http.post(f"{emu.url}/_emulator/flush", json={}) as resp:
+            assert (await resp.json())["idle"] is True
+        async with http.get(f"{emu.url}/_emulator/events/{trace_id}") as resp:
+            trace = await resp.json()
+    [note] = [n for n in trace["assumptions"] if n["id"] == "cors-origin"]
+    assert note["variant"] == variant
+
+
+@pytest.mark.parametrize(("variant", "status"), [("libraries", 403), ("any", 204)])
+async def test_cors_headers(variant: str, status: int) -> None:
+    config = fast_config(
+        assumptions=AssumptionChoices.of({"cors-headers": variant}),
+        cors_extra_headers=("X-Tenant",),
+    )
+    preflight = {
+        "Origin": PAGE,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-tenant,x-custom",
+    }
+    async with Emulator(config) as emu, aiohttp.ClientSession() as http:
+        async with http.options(f"{emu.url}/v1/i", headers=preflight) as resp:
+            assert resp.status == status
+            if status == 403:
+                refusal = (await resp.json())["message"]
+                assert "'x-custom'" in refusal
+                assert "cors-headers=libraries" in refusal
+            else:
+                assert resp.headers["Access-Control-Allow-Headers"].endswith("X-Tenant, x-custom")
+        # --cors-allow-header names are allowed under either variant.
+        named = {**preflight, "Access-Control-Request-Headers": "x-tenant"}
+        async with http.options(f"{emu.url}/v1/i", headers=named) as resp:
+            assert resp.status == 204
+
+
 # -- end to end over loopback HTTP ---------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from emulator.assumptions import AssumptionChoices, AssumptionNote
 from emulator.journal.durability import JournalWriteError
 from emulator.secrets_mask import mask_fields
 from emulator.segment.cors import answers_browsers, preflight, response_headers
@@ -50,7 +51,8 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """
     response = await handler(request)
     if answers_browsers(request.path) and not response.prepared:
-        response.headers.update(response_headers(request.headers.get("Origin")))
+        choices = request.app[SEGMENT_HOST].config.assumptions
+        response.headers.update(response_headers(request.headers.get("Origin"), choices))
     return response
 
 
@@ -60,6 +62,7 @@ async def tracking_preflight(request: web.Request) -> web.Response:
         request.headers.get("Origin"),
         request.headers.get("Access-Control-Request-Method"),
         request.headers.get("Access-Control-Request-Headers"),
+        choices=request.app[SEGMENT_HOST].config.assumptions,
         extra_headers=request.app[SEGMENT_HOST].config.cors_extra_headers,
     )
     if answer.refusal is not None:
@@ -128,6 +131,7 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         browser_path=name in SHORT_PATHS and name != "b",
         choices=runtime.config.assumptions,
     )
+    cors_notes = _cors_notes(request.headers.get("Origin"), runtime.config.assumptions)
     expected_key = runtime.config.write_key
     key_refused = expected_key is not None and parsed.write_key != expected_key
     trace_ids = []
@@ -148,8 +152,9 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
             runtime.journal.changed(trace)
             continue
         accepted: dict[str, object] = {"raw": shown_raw}
-        if event.assumptions:
-            accepted["assumptions"] = [note.to_dict() for note in event.assumptions]
+        notes = [*event.assumptions, *cors_notes]
+        if notes:
+            accepted["assumptions"] = [note.to_dict() for note in notes]
         trace.add_hop(
             "ingest",
             f"accepted by POST {request.path}",
@@ -166,3 +171,27 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     except JournalWriteError as exc:
         raise BodyError(503, "journal_unavailable", f"events not stored; retry ({exc})") from None
     return web.json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})
+
+
+def _cors_notes(origin: str | None, choices: AssumptionChoices) -> list[AssumptionNote]:
+    """What a page's event relied on: how the answer's CORS headers named its origin."""
+    if origin is None or "Access-Control-Allow-Origin" not in response_headers(origin, choices):
+        return []
+    variant = choices.variant("cors-origin")
+    if variant == "wildcard":
+        return [
+            AssumptionNote(
+                "cors-origin",
+                variant,
+                f"answered {origin} with Access-Control-Allow-Origin: *",
+                "echo-with-credentials: credentialed requests would be readable too",
+            )
+        ]
+    return [
+        AssumptionNote(
+            "cors-origin",
+            variant,
+            f"answered {origin} with its own origin and credentials allowed",
+            "wildcard: '*', a credentialed request (a JSON Blob beacon) would be blocked",
+        )
+    ]
