@@ -26,6 +26,7 @@ from emulator.destination.mapping import (
 from emulator.fake_refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
 from emulator.fake_refersion.reply import Reply
 from emulator.segment.delivery_policy import api_key_missing, delivery_timeout, retry_policy
+from emulator.segment.engage.space import EngageSpace
 from emulator.segment.ingest import TrackingRequest, enrich
 from emulator.server.emulator import Emulator
 from tests.conftest import fast_config
@@ -549,6 +550,48 @@ async def test_cors_headers(variant: str, status: int) -> None:
         named = {**preflight, "Access-Control-Request-Headers": "x-tenant"}
         async with http.options(f"{emu.url}/v1/i", headers=named) as resp:
             assert resp.status == 204
+
+
+@pytest.mark.parametrize(
+    ("variant", "first", "gaps"),
+    [
+        ("six-hours-then-two-to-three", 6 * 3600.0, (2 * 3600.0, 3 * 3600.0)),
+        ("immediate-then-hourly", 0.0, (3600.0, 3600.0)),
+    ],
+)
+def test_engage_timing(variant: str, first: float, gaps: tuple[float, float]) -> None:
+    space = EngageSpace(
+        rng=random.Random(1), choices=AssumptionChoices.of({"engage-timing": variant})
+    )
+    computation = space.define({"name": "VIP"}, now=1000.0)
+    assert computation.timing_assumed == variant
+    initial = space.sync("vip", [{"userId": "u-1"}])
+    assert initial.at == 1000.0 + first
+    for _ in range(3):
+        later = space.sync("vip", [{"userId": "u-1"}, {"userId": "u-2"}])
+        assert gaps[0] <= later.at - initial.at <= gaps[1]
+        initial = later
+    # A definition that gives its own times relies on neither variant.
+    timed = space.define({"name": "Timed", "initialSyncDelay": 60, "syncInterval": 600}, now=1000.0)
+    assert timed.timing_assumed is None
+    assert space.sync("timed", []).at == 1060.0
+
+
+async def test_an_engage_sync_trace_names_its_timing() -> None:
+    chosen = AssumptionChoices.of({"engage-timing": "immediate-then-hourly"})
+    async with Emulator(fast_config(assumptions=chosen)) as emu, aiohttp.ClientSession() as http:
+        async with http.post(f"{emu.url}/_emulator/engage/audiences", json={"name": "VIP"}) as resp:
+            assert resp.status == 201
+        members = {"members": [{"userId": "u-1", "email": "u1@example.com"}]}
+        async with http.post(
+            f"{emu.url}/_emulator/engage/audiences/vip/sync", json=members
+        ) as resp:
+            [event] = (await resp.json())["events"]
+        async with http.get(f"{emu.url}/_emulator/events/{event['id']}") as resp:
+            trace = await resp.json()
+    [note] = [n for n in trace["assumptions"] if n["id"] == "engage-timing"]
+    assert note["variant"] == "immediate-then-hourly"
+    assert note["note"] == "initial sync 0 s after the audience was defined"
 
 
 # -- end to end over loopback HTTP ---------------------------------------------------------

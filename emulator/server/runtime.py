@@ -58,6 +58,7 @@ class Runtime:
             options=FakeRefersionOptions(seed=config.seed, assumptions=config.assumptions),
         )
         self.mapping: MappingFn = mapping or map_message
+        self.engage = EngageSpace(rng=random.Random(config.seed))
         self._follow_assumptions(config)
         self.deduper = Deduplicator(window=config.dedupe_window, cap=config.dedupe_cap)
         self.faults = FaultInjector(config.faults, seed=config.seed)
@@ -66,7 +67,6 @@ class Runtime:
             self.durable = DurableJournal(journal_store, self.journal)
             self._restore(journal_store)
         self.pipeline = DeliveryPipeline(self)
-        self.engage = EngageSpace(rng=random.Random(config.seed))
         self.regulations = RegulationBook(rng=random.Random(config.seed))
         self.suppressions = SuppressionList()
         # Set once the server is bound, so "this emulator's own part" has an address.
@@ -221,3 +221,4 @@ class Runtime:
         )
         self.delivery_timeout = delivery_timeout(choices, config.delivery_timeout)
         self.refersion.assume(choices)
+        self.engage.assume(choices)
