@@ -28,6 +28,7 @@ from emulator.fake_refersion.reply import Reply
 from emulator.segment.delivery_policy import api_key_missing, delivery_timeout, retry_policy
 from emulator.segment.engage.space import EngageSpace
 from emulator.segment.ingest import TrackingRequest, enrich
+from emulator.segment.routing import duplicate_gets_through
 from emulator.server.emulator import Emulator
 from tests.conftest import fast_config
 from tests.test_cli import cli, write
@@ -592,6 +593,39 @@ async def test_an_engage_sync_trace_names_its_timing() -> None:
     [note] = [n for n in trace["assumptions"] if n["id"] == "engage-timing"]
     assert note["variant"] == "immediate-then-hourly"
     assert note["note"] == "initial sync 0 s after the audience was defined"
+
+
+def test_dedupe_rate_lets_about_one_repeat_in_a_hundred_through() -> None:
+    rng = random.Random(7)
+    assert not any(duplicate_gets_through(AssumptionChoices(), rng) for _ in range(10_000))
+    missed = AssumptionChoices.of({"dedupe-rate": "about-99-percent"})
+    through = sum(duplicate_gets_through(missed, rng) for _ in range(10_000))
+    assert 50 <= through <= 150  # 1 % of 10,000 is 100; a seeded draw, so no flakiness
+
+
+@pytest.mark.parametrize("variant", ["all", "about-99-percent"])
+async def test_dedupe_rate_end_to_end(variant: str) -> None:
+    """The same messageId 400 times in one batch: dropped, or about 1 % delivered again."""
+    chosen = AssumptionChoices.of({"dedupe-rate": variant})
+    batch = {"writeKey": "wk", "batch": [{**identify(), "messageId": "same"}] * 400}
+    config = fast_config(assumptions=chosen, seed=3)
+    async with Emulator(config) as emu, aiohttp.ClientSession() as http:
+        async with http.post(f"{emu.url}/v1/batch", json=batch) as resp:
+            assert resp.status == 200
+        async with http.post(f"{emu.url}/_emulator/flush", json={}) as resp:
+            assert (await resp.json())["idle"] is True
+        async with http.get(f"{emu.url}/_emulator/events?full=1&limit=500") as resp:
+            traces = (await resp.json())["events"]
+    repeats = [t for t in traces if any(h["name"] == "dedupe" for h in t["hops"])]
+    assert len(repeats) == 399
+    through = [t for t in repeats if t["outcome"] != "duplicate"]
+    if variant == "all":
+        assert through == []
+    else:
+        assert 1 <= len(through) <= 12
+        assert all(t["outcome"] == "already_exists" for t in through)
+    notes = {n["variant"] for t in repeats for n in t["assumptions"] if n["id"] == "dedupe-rate"}
+    assert notes == {variant}
 
 
 # -- end to end over loopback HTTP ---------------------------------------------------------

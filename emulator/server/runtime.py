@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
+from emulator.assumptions import AssumptionNote
 from emulator.clock import Clock, SystemClock
 from emulator.config import EmulatorConfig
 from emulator.contract_checks.contract_set import ContractSet, default_contracts
@@ -23,7 +24,7 @@ from emulator.segment.engage.space import EngageSpace
 from emulator.segment.http.delivery_pipeline import DeliveryPipeline
 from emulator.segment.regulations.book import RegulationBook
 from emulator.segment.regulations.suppression import SuppressionList
-from emulator.segment.routing import FILTER_REASONS, Deduplicator, route
+from emulator.segment.routing import FILTER_REASONS, Deduplicator, duplicate_gets_through, route
 
 __all__ = ["REDELIVERY", "Runtime"]
 
@@ -45,6 +46,8 @@ class Runtime:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.rng = random.Random(config.seed)
+        # Its own stream, so whether a repeat escapes dedupe does not shift retry jitter.
+        self._dedupe_rng = random.Random(config.seed)
         self.contract_tally = ContractTally()
         self.contracts = (contracts or default_contracts()).observed(self.contract_tally.record)
         self.journal = Journal(cap=config.journal_cap)
@@ -97,11 +100,8 @@ class Runtime:
             dedupe
             and message_id is not None
             and self.deduper.seen(message_id, now=self.clock.now())
+            and not self._missed_duplicate(trace, message_id)
         ):
-            trace.outcome = "duplicate"
-            trace.reason = "duplicate_message_id"
-            trace.add_hop("dedupe", f"messageId {message_id} already seen; dropped", ok=False)
-            self.journal.changed(trace)
             return
         decision = route(message)
         if not decision.deliver:
@@ -128,6 +128,34 @@ class Runtime:
             action = self.faults.decide("segment", str(message["type"]))
             if action is not None:
                 self.redeliver(trace, f"fault rule {action.rule_id}")
+
+    def _missed_duplicate(self, trace: Trace, message_id: str) -> bool:
+        """A repeated ``messageId``: dropped, or (``dedupe-rate``) let through to delivery."""
+        choices = self.config.assumptions
+        variant = choices.variant("dedupe-rate")
+        through = duplicate_gets_through(choices, self._dedupe_rng)
+        if through:
+            note = AssumptionNote(
+                "dedupe-rate",
+                variant,
+                "this repeat escaped dedupe (about 1 % do) and is delivered again",
+                "all: it would be dropped as a duplicate",
+            )
+            summary = f"messageId {message_id} already seen; missed by dedupe, delivered"
+        else:
+            note = AssumptionNote(
+                "dedupe-rate",
+                variant,
+                "the repeat is dropped",
+                "about-99-percent: about 1 % of repeats would be delivered again",
+            )
+            summary = f"messageId {message_id} already seen; dropped"
+            trace.outcome = "duplicate"
+            trace.reason = "duplicate_message_id"
+        trace.add_hop("dedupe", summary, ok=through, detail={"assumptions": [note.to_dict()]})
+        if not through:
+            self.journal.changed(trace)
+        return through
 
     def redeliver(self, original: Trace, why: str) -> Trace:
         """Deliver ``original``'s message again, as a new trace: Segment delivers at least
