@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from emulator.assumptions import ASSUMPTIONS, AssumptionChoices
+from emulator.check.variants import NOT_CHECKED
 from emulator.config import DestinationSettings, EmulatorConfig
 from emulator.destination.answer import answer_for_refersion
 from emulator.destination.mapping import (
@@ -782,8 +783,14 @@ def test_check_across_every_variant_on_the_built_in_mapping() -> None:
     assert err == ""
     report = json.loads(out)
     runs = {(v["assumption"], v["variant"]): v for v in report["variants"]}
-    others = sum(len(a.variants) - 1 for a in ASSUMPTIONS.values())
+    others = sum(len(a.variants) - 1 for a in ASSUMPTIONS.values() if a.id not in NOT_CHECKED)
     assert len(runs) == 1 + others
+    # What no property can observe is listed, not claimed as survived.
+    assert {n["assumption"] for n in report["notChecked"]} == set(NOT_CHECKED)
+    assert all((a, v) not in runs for a in NOT_CHECKED for v in ASSUMPTIONS[a].variant_names)
+    # The new Segment- and Refersion-side variants are checked like the others.
+    assert runs[("send-welcome", "TRUE")]["passed"]
+    assert runs[("dedupe-rate", "about-99-percent")]["passed"]
     assert runs[(None, None)]["passed"], "the built-in mapping holds under the defaults"
     # Without a password Refersion refuses every new affiliate.
     assert not runs[("password", "not-sent")]["passed"]

@@ -11,7 +11,7 @@ from typing import IO
 from emulator.assumptions import ASSUMPTIONS, AssumptionChoices
 from emulator.check import PROPERTY_NAMES, CheckOptions, CheckReport
 from emulator.check.counterexample import write_fixture
-from emulator.check.variants import AcrossReport, plan_variant_runs
+from emulator.check.variants import AcrossReport, not_checked, plan_variant_runs
 from emulator.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -116,7 +116,7 @@ def run_across(
             print(f"checking {variant_run.label}", file=stderr)
         report = run_report(args, stderr=stderr, mapping=mapping, choices=variant_run.choices)
         runs.append((variant_run, report))
-    return AcrossReport(tuple(runs))
+    return AcrossReport(tuple(runs), not_checked(ids))
 
 
 def run_report(
