@@ -113,11 +113,16 @@ class EmulatorConfig:
     # Tracking-API requests wait while this many events are queued for delivery, so a client
     # sending faster than the pipeline delivers cannot grow memory without bound.
     delivery_backlog: int = 2_000
-    # The variant of each registry assumption this run uses (docs/assumptions.md).
+    # The variants this run chooses explicitly (--assume); docs/assumptions.md.
     assumptions: AssumptionChoices = field(default_factory=AssumptionChoices)
     # Request headers a browser page may send to the Tracking API besides those Segment's
     # libraries send: which headers Segment's servers allow is not documented (an assumption).
     cors_extra_headers: tuple[str, ...] = ()
+
+    # The variants in force: ``assumptions`` with the choices of ``destination``'s fields
+    # (--status, --send-welcome, --offer) where ``assumptions`` names none. Derived, so a
+    # replace() of either recomputes it; read this, not ``assumptions``, to follow a run.
+    assumptions_in_force: AssumptionChoices = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # --status/--send-welcome/--offer and --assume are one switch; --assume wins.
@@ -127,7 +132,7 @@ class EmulatorConfig:
             send_welcome=self.destination.send_welcome,
             offer=self.destination.offer,
         )
-        object.__setattr__(self, "assumptions", folded)
+        object.__setattr__(self, "assumptions_in_force", folded)
         for name in self.cors_extra_headers:
             if not _HEADER_NAME.fullmatch(name):
                 raise ConfigError(f"cors_extra_headers: {name!r} is not an HTTP header name")

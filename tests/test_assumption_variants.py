@@ -3,6 +3,7 @@ end to end over loopback HTTP through each surface that switches them."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections.abc import Callable, Iterator
@@ -230,7 +231,12 @@ def test_the_mapping_cases_cover_every_mapping_variant() -> None:
 
 
 def choices_of(settings: MappingSettings | EmulatorConfig, *ids: str) -> list[str]:
-    return [settings.assumptions.variant(assumption_id) for assumption_id in ids]
+    choices = (
+        settings.assumptions_in_force
+        if isinstance(settings, EmulatorConfig)
+        else settings.assumptions
+    )
+    return [choices.variant(assumption_id) for assumption_id in ids]
 
 
 def test_the_flags_and_assume_are_one_switch_and_assume_wins() -> None:
@@ -267,6 +273,9 @@ def test_the_flags_and_assume_are_one_switch_and_assume_wins() -> None:
         assumptions=AssumptionChoices.of({"affiliate-status": "PENDING"}),
     )
     assert choices_of(pinned, "affiliate-status") == ["PENDING"]
+    # A fixture's settings replace the flag's: the choice follows the destination it is given.
+    fixture = dataclasses.replace(config, destination=DestinationSettings(status="PENDING"))
+    assert choices_of(fixture, *ids) == ["PENDING", "FALSE", "account-default"]
 
 
 def test_send_flag_and_assume_precedence_end_to_end(tmp_path: Path) -> None:

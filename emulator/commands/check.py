@@ -109,7 +109,7 @@ def run_across(
         raise InputError(
             "--save-failures and --junit-xml report one run; use --json across assumptions"
         )
-    base = config_from_args(args, port=args.port).assumptions
+    base = config_from_args(args, port=args.port).assumptions_in_force
     runs = []
     for variant_run in plan_variant_runs(base, ids):
         if stderr.isatty():

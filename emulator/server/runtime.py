@@ -58,7 +58,7 @@ class Runtime:
         self.refersion = FakeRefersion(
             store=self.store,
             credentials=config.credentials,
-            options=FakeRefersionOptions(seed=config.seed, assumptions=config.assumptions),
+            options=FakeRefersionOptions(seed=config.seed, assumptions=config.assumptions_in_force),
         )
         self.mapping: MappingFn = mapping or map_message
         self.engage = EngageSpace(rng=random.Random(config.seed))
@@ -131,7 +131,7 @@ class Runtime:
 
     def _missed_duplicate(self, trace: Trace, message_id: str) -> bool:
         """A repeated ``messageId``: dropped, or (``dedupe-rate``) let through to delivery."""
-        choices = self.config.assumptions
+        choices = self.config.assumptions_in_force
         variant = choices.variant("dedupe-rate")
         through = duplicate_gets_through(choices, self._dedupe_rng)
         if through:
@@ -239,7 +239,7 @@ class Runtime:
 
     def _follow_assumptions(self, config: EmulatorConfig) -> None:
         """Settings read per event that depend on the assumption variants in force."""
-        choices = config.assumptions
+        choices = config.assumptions_in_force
         self.mapping_settings = MappingSettings.from_destination(config.destination, choices)
         self.retry_policy = retry_policy(
             choices,

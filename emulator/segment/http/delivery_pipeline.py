@@ -215,7 +215,7 @@ class DeliveryPipeline:
     async def _attempt(self, trace: Trace) -> None:
         runtime = self._runtime
         api_key = runtime.config.effective_api_key
-        choices = runtime.config.assumptions
+        choices = runtime.config.assumptions_in_force
         if api_key_missing(api_key, choices):
             self._refuse_settings(trace, blank=api_key != "")
             return
@@ -279,7 +279,7 @@ class DeliveryPipeline:
         if error == "ETIMEDOUT":
             note = AssumptionNote(
                 "delivery-timeout",
-                runtime.config.assumptions.variant("delivery-timeout"),
+                runtime.config.assumptions_in_force.variant("delivery-timeout"),
                 f"no answer within {_duration(runtime.delivery_timeout)}: a timeout, retried",
             )
             hop.detail.setdefault("assumptions", []).append(note.to_dict())
@@ -320,7 +320,7 @@ class DeliveryPipeline:
         if blank:
             note = AssumptionNote(
                 "empty-api-key",
-                self._runtime.config.assumptions.variant("empty-api-key"),
+                self._runtime.config.assumptions_in_force.variant("empty-api-key"),
                 "a whitespace-only API key counts as missing",
                 "empty-only: it would be sent, and Refersion would answer 401",
             )
@@ -366,7 +366,7 @@ class DeliveryPipeline:
         now = runtime.clock.now()
         first = trace.first_attempt_at if trace.first_attempt_at is not None else now
         trace.reason = label
-        choices = runtime.config.assumptions
+        choices = runtime.config.assumptions_in_force
         notes = hop.detail.setdefault("assumptions", [])
         if retry_after is not None:
             hop.detail["retryAfterSeconds"] = retry_after

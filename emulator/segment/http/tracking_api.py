@@ -51,7 +51,7 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """
     response = await handler(request)
     if answers_browsers(request.path) and not response.prepared:
-        choices = request.app[SEGMENT_HOST].config.assumptions
+        choices = request.app[SEGMENT_HOST].config.assumptions_in_force
         response.headers.update(response_headers(request.headers.get("Origin"), choices))
     return response
 
@@ -62,7 +62,7 @@ async def tracking_preflight(request: web.Request) -> web.Response:
         request.headers.get("Origin"),
         request.headers.get("Access-Control-Request-Method"),
         request.headers.get("Access-Control-Request-Headers"),
-        choices=request.app[SEGMENT_HOST].config.assumptions,
+        choices=request.app[SEGMENT_HOST].config.assumptions_in_force,
         extra_headers=request.app[SEGMENT_HOST].config.cors_extra_headers,
     )
     if answer.refusal is not None:
@@ -129,9 +129,9 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         # The one-letter type paths are the browser library's own (/v1/b is shared with the
         # mobile libraries, so there the event's context.library.name decides).
         browser_path=name in SHORT_PATHS and name != "b",
-        choices=runtime.config.assumptions,
+        choices=runtime.config.assumptions_in_force,
     )
-    cors_notes = _cors_notes(request.headers.get("Origin"), runtime.config.assumptions)
+    cors_notes = _cors_notes(request.headers.get("Origin"), runtime.config.assumptions_in_force)
     expected_key = runtime.config.write_key
     key_refused = expected_key is not None and parsed.write_key != expected_key
     trace_ids = []
