@@ -53,8 +53,8 @@ class DestinationSettings:
     what Refersion's Segment integration sends, so the emulator chooses (PENDING, FALSE, the
     account's default offer) and lets a run choose otherwise. Each field is one switch with an
     assumption (``affiliate-status``, ``send-welcome``, ``new-affiliate-offer``; see
-    docs/assumptions.md): :class:`EmulatorConfig` folds them into its ``assumptions``, where an
-    explicit choice wins over the field.
+    docs/assumptions.md): :class:`EmulatorConfig` folds them into ``assumptions_in_force``,
+    where an explicit choice (its ``assumptions``) wins over the field.
     """
 
     status: str = "PENDING"
