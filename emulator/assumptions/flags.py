@@ -43,7 +43,7 @@ def fold_flags(
         entry = ASSUMPTIONS[assumption_id]
         if value is not None and value != entry.default and value in entry.variant_names:
             flagged[assumption_id] = value
-    if offer is not None:
+    if offer:  # an empty --offer names no offer, as before
         flagged[FLAG_SWITCHES["offer"]] = "given"
     added = {key: value for key, value in flagged.items() if not choices.is_chosen(key)}
     return choices.with_choices(added) if added else choices

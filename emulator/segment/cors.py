@@ -37,9 +37,9 @@ ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Retry-Count")
 # analytics-next honours Retry-After on a 429; a browser hides it unless it is exposed.
 EXPOSED_HEADERS = ("Retry-After",)
 MAX_AGE_SECONDS = 600
-# What a browser sends as Origin: "null", or scheme://host[:port] in ASCII (RFC 6454).
 # The registry defaults: what a caller that names no choices gets.
 _DEFAULTS = AssumptionChoices()
+# What a browser sends as Origin: "null", or scheme://host[:port] in ASCII (RFC 6454).
 _SERIALIZED_ORIGIN = re.compile(r"null|[A-Za-z][A-Za-z0-9+.-]*://[!-~]+")
 
 

@@ -182,7 +182,7 @@ class MappingSettings:
             object.__setattr__(self, "send_welcome", choices.variant("send-welcome"))
         if choices.variant("new-affiliate-offer") == "account-default":
             object.__setattr__(self, "offer", None)
-        elif self.offer is None:
+        elif not self.offer:
             object.__setattr__(self, "offer", CHOSEN_OFFER)
 
     @classmethod

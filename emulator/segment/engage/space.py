@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.assumptions import ASSUMPTIONS, AssumptionChoices
+from emulator.assumptions import AssumptionChoices
 from emulator.errors import EmulatorError
 from emulator.segment.engage.input import (
     SYNC_TIMINGS,
@@ -136,8 +136,7 @@ class EngageSpace:
     ) -> None:
         self._rng = rng
         self._member_limit = member_limit
-        self._timing = SYNC_TIMINGS[ASSUMPTIONS["engage-timing"].default]
-        self.assume(choices or AssumptionChoices())
+        self._timing = SYNC_TIMINGS[(choices or AssumptionChoices()).variant("engage-timing")]
         self.space_id = "spa_" + self._token(22)
         self._states: dict[str, _State] = {}
 
