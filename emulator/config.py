@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from emulator.access import MIN_TOKEN_LENGTH, is_loopback_host
-from emulator.assumptions import AssumptionChoices
+from emulator.assumptions import AssumptionChoices, fold_flags
 from emulator.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -51,7 +51,10 @@ class DestinationSettings:
     (:attr:`EmulatorConfig.api_key`). Refersion's ``affiliate/new`` requires ``status`` and
     takes ``send_welcome`` and ``offer``; no identify trait carries them and no source says
     what Refersion's Segment integration sends, so the emulator chooses (PENDING, FALSE, the
-    account's default offer) and lets a run choose otherwise (docs/assumptions-13b.md).
+    account's default offer) and lets a run choose otherwise. Each field is one switch with an
+    assumption (``affiliate-status``, ``send-welcome``, ``new-affiliate-offer``; see
+    docs/assumptions.md): :class:`EmulatorConfig` folds them into ``assumptions_in_force``,
+    where an explicit choice (its ``assumptions``) wins over the field.
     """
 
     status: str = "PENDING"
@@ -113,13 +116,26 @@ class EmulatorConfig:
     # Tracking-API requests wait while this many events are queued for delivery, so a client
     # sending faster than the pipeline delivers cannot grow memory without bound.
     delivery_backlog: int = 2_000
-    # The variant of each registry assumption this run uses (docs/assumptions.md).
+    # The variants this run chooses explicitly (--assume); docs/assumptions.md.
     assumptions: AssumptionChoices = field(default_factory=AssumptionChoices)
     # Request headers a browser page may send to the Tracking API besides those Segment's
     # libraries send: which headers Segment's servers allow is not documented (an assumption).
     cors_extra_headers: tuple[str, ...] = ()
 
+    # The variants in force: ``assumptions`` with the choices of ``destination``'s fields
+    # (--status, --send-welcome, --offer) where ``assumptions`` names none. Derived, so a
+    # replace() of either recomputes it; read this, not ``assumptions``, to follow a run.
+    assumptions_in_force: AssumptionChoices = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
+        # --status/--send-welcome/--offer and --assume are one switch; --assume wins.
+        folded = fold_flags(
+            self.assumptions,
+            status=self.destination.status,
+            send_welcome=self.destination.send_welcome,
+            offer=self.destination.offer,
+        )
+        object.__setattr__(self, "assumptions_in_force", folded)
         for name in self.cors_extra_headers:
             if not _HEADER_NAME.fullmatch(name):
                 raise ConfigError(f"cors_extra_headers: {name!r} is not an HTTP header name")

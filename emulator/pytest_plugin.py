@@ -42,7 +42,8 @@ _MARKER_HELP = (
     f"{MARKER}(api_key=, mapping=, status=, send_welcome=, offer=, assume=): the "
     "refersion_emulator fixture for this test: api_key is the destination's one Segment "
     "setting; status, send_welcome and offer are the emulator's choices about new affiliates "
-    "(assumptions); assume={id: variant} picks variants of the emulator's assumptions "
+    "(the assumptions affiliate-status, send-welcome and new-affiliate-offer); assume={id: "
+    "variant} picks variants of the emulator's assumptions and wins over those three "
     "(refersion-emulator assumptions lists them)"
 )
 _DESTINATION_SETTINGS = ("offer", "send_welcome", "status")

@@ -3,9 +3,11 @@ end to end over loopback HTTP through each surface that switches them."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ import aiohttp
 import pytest
 
 from emulator.assumptions import ASSUMPTIONS, AssumptionChoices
+from emulator.check.variants import NOT_CHECKED
+from emulator.config import DestinationSettings, EmulatorConfig
 from emulator.destination.answer import answer_for_refersion
 from emulator.destination.mapping import (
     MappingResult,
@@ -23,7 +27,10 @@ from emulator.destination.mapping import (
 )
 from emulator.fake_refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
 from emulator.fake_refersion.reply import Reply
-from emulator.segment.delivery_policy import delivery_timeout, retry_policy
+from emulator.segment.delivery_policy import api_key_missing, delivery_timeout, retry_policy
+from emulator.segment.engage.space import EngageSpace
+from emulator.segment.ingest import TrackingRequest, enrich
+from emulator.segment.routing import duplicate_gets_through
 from emulator.server.emulator import Emulator
 from tests.conftest import fast_config
 from tests.test_cli import cli, write
@@ -146,6 +153,36 @@ MAPPING_CASES: list[tuple[str, str, dict[str, Any], Check]] = [
         lambda r: body(r)["status"] == "ACTIVE",
     ),
     (
+        "affiliate-status",
+        "PENDING",
+        identify(),
+        lambda r: body(r)["status"] == "PENDING",
+    ),
+    (
+        "send-welcome",
+        "FALSE",
+        identify(),
+        lambda r: body(r)["send_welcome"] == "FALSE",
+    ),
+    (
+        "send-welcome",
+        "TRUE",
+        identify(),
+        lambda r: body(r)["send_welcome"] == "TRUE",
+    ),
+    (
+        "new-affiliate-offer",
+        "account-default",
+        identify(),
+        lambda r: "offer" not in body(r),
+    ),
+    (
+        "new-affiliate-offer",
+        "given",
+        identify(),
+        lambda r: body(r)["offer"] == "2",
+    ),
+    (
         "email-source",
         "traits-first",
         identify(email="top@example.com"),
@@ -190,11 +227,70 @@ def test_the_mapping_cases_cover_every_mapping_variant() -> None:
     for entry in ASSUMPTIONS.values():
         if entry.side == "mapping":
             for name in entry.variant_names:
-                # affiliate-status=PENDING is the default every other case runs under.
-                assert (entry.id, name) in covered or (entry.id, name) == (
-                    "affiliate-status",
-                    "PENDING",
-                )
+                assert (entry.id, name) in covered
+
+
+def choices_of(settings: MappingSettings | EmulatorConfig, *ids: str) -> list[str]:
+    choices = (
+        settings.assumptions_in_force
+        if isinstance(settings, EmulatorConfig)
+        else settings.assumptions
+    )
+    return [choices.variant(assumption_id) for assumption_id in ids]
+
+
+def test_the_flags_and_assume_are_one_switch_and_assume_wins() -> None:
+    ids = ("affiliate-status", "send-welcome", "new-affiliate-offer")
+    # A flag alone chooses the variant, so the trace names what was really sent.
+    flagged = MappingSettings(status="ACTIVE", send_welcome="TRUE", offer="7", password_salt="s")
+    assert choices_of(flagged, *ids) == ["ACTIVE", "TRUE", "given"]
+    result = map_message(identify(), settings=flagged)
+    assert {k: body(result)[k] for k in ("status", "send_welcome", "offer")} == {
+        "status": "ACTIVE",
+        "send_welcome": "TRUE",
+        "offer": "7",
+    }
+    assert [notes(result, i) for i in ids] == [["ACTIVE"], ["TRUE"], ["given"]]
+    # An explicit choice wins over the flag.
+    chosen = AssumptionChoices.of(
+        {
+            "affiliate-status": "PENDING",
+            "send-welcome": "FALSE",
+            "new-affiliate-offer": "account-default",
+        }
+    )
+    overridden = MappingSettings(
+        status="ACTIVE", send_welcome="TRUE", offer="7", password_salt="s", assumptions=chosen
+    )
+    result = map_message(identify(), settings=overridden)
+    assert (body(result)["status"], body(result)["send_welcome"]) == ("PENDING", "FALSE")
+    assert "offer" not in body(result)
+    # The configuration folds the flags the same way, so the control API shows them in force.
+    config = EmulatorConfig(destination=DestinationSettings(status="ACTIVE", offer="7"))
+    assert choices_of(config, *ids) == ["ACTIVE", "FALSE", "given"]
+    pinned = EmulatorConfig(
+        destination=DestinationSettings(status="ACTIVE"),
+        assumptions=AssumptionChoices.of({"affiliate-status": "PENDING"}),
+    )
+    assert choices_of(pinned, "affiliate-status") == ["PENDING"]
+    # A fixture's settings replace the flag's: the choice follows the destination it is given.
+    fixture = dataclasses.replace(config, destination=DestinationSettings(status="PENDING"))
+    assert choices_of(fixture, *ids) == ["PENDING", "FALSE", "account-default"]
+
+
+def test_send_flag_and_assume_precedence_end_to_end(tmp_path: Path) -> None:
+    path = write(tmp_path, "peter.json", identify())
+    code, out, err = cli("send", "--json", "--status", "ACTIVE", "--offer", "7", path)
+    assert (code, err) == (0, "")
+    [event] = json.loads(out)["cases"][0]["events"]
+    used = {n["id"]: n["variant"] for n in event["assumptions"]}
+    assert (used["affiliate-status"], used["new-affiliate-offer"]) == ("ACTIVE", "given")
+    code, out, err = cli(
+        "send", "--json", "--status", "ACTIVE", "--assume", "affiliate-status=PENDING", path
+    )
+    assert (code, err) == (0, "")
+    [event] = json.loads(out)["cases"][0]["events"]
+    assert {n["id"]: n["variant"] for n in event["assumptions"]}["affiliate-status"] == "PENDING"
 
 
 def test_a_normalised_country_says_what_passing_it_through_would_do() -> None:
@@ -234,6 +330,26 @@ def test_text_limit(fake_with: Callable[..., FakeRefersion], variant: str, statu
     if status == 422:
         assert reply.body == {"errors": ["Value exceed the char limit"]}
     assert [(n.id, n.variant) for n in reply.notes] == [("text-limit", variant)]
+
+
+@pytest.mark.parametrize(
+    ("variant", "status", "kept"), [("accepted", 200, 1), ("offer-not-found", 404, 0)]
+)
+def test_new_with_unknown_offer(
+    fake_with: Callable[..., FakeRefersion], variant: str, status: int, kept: int
+) -> None:
+    fake = fake_with(**{"new-with-unknown-offer": variant})
+    reply = post(fake, "affiliate/new", new_body(offer="77"))
+    assert reply.status == status, reply.body
+    assert len(fake.store.all()) == kept
+    if status == 404:
+        assert reply.body == {"error": ["Offer does not exists on the database."]}
+    else:
+        assert fake.store.all()[0].offer_id == "77"
+    assert [(n.id, n.variant) for n in reply.notes] == [("new-with-unknown-offer", variant)]
+    # The account's default offer is known either way: no note, always created.
+    known = post(fake, "affiliate/new", new_body(offer="1", email="other@example.com"))
+    assert (known.status, known.notes) == (200, ())
 
 
 def _owner_and_delete(fake: FakeRefersion, delete: dict[str, Any]) -> Reply:
@@ -341,7 +457,220 @@ def test_delivery_timeout() -> None:
     assert delivery_timeout(AssumptionChoices.of({"delivery-timeout": "10s"}), 5.0) == 10.0
 
 
+def test_empty_api_key_decides_what_counts_as_missing() -> None:
+    blank, empty_only = AssumptionChoices(), AssumptionChoices.of({"empty-api-key": "empty-only"})
+    assert api_key_missing("", blank)
+    assert api_key_missing(" \t", blank)
+    assert api_key_missing("", empty_only)
+    assert not api_key_missing(" \t", empty_only)
+    assert not api_key_missing("pub.sec", blank)
+
+
+def stamped(item: dict[str, Any], *, browser_path: bool, **chosen: str) -> tuple[str, list[str]]:
+    """The channel ingest stamps on ``item`` and the browser-channel variants it noted."""
+    request = TrackingRequest("batch", "wk", (item,))
+    [event] = enrich(
+        request,
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+        source_id="src",
+        new_message_id=lambda: "m-1",
+        browser_path=browser_path,
+        choices=AssumptionChoices.of(chosen),
+    )
+    assert event.message is not None
+    return event.message["channel"], [n.variant for n in event.assumptions]
+
+
+@pytest.mark.parametrize("variant", ["client", "browser", "server"])
+def test_browser_channel(variant: str) -> None:
+    item = {"type": "identify", "userId": "u"}
+    chosen = {"browser-channel": variant}
+    # A one-letter path, or the browser library's name on /v1/b or /v1/batch.
+    assert stamped(item, browser_path=True, **chosen) == (variant, [variant])
+    library = {**item, "context": {"library": {"name": "analytics.js", "version": "1.84.3"}}}
+    assert stamped(library, browser_path=False, **chosen) == (variant, [variant])
+    # Server libraries' events are "server" whatever the variant, and say nothing about it.
+    assert stamped(item, browser_path=False, **chosen) == ("server", [])
+    # A channel the event carries is kept.
+    assert stamped({**item, "channel": "mobile"}, browser_path=True, **chosen) == ("mobile", [])
+
+
+async def test_an_identify_on_the_browser_path_is_client_and_the_trace_says_so() -> None:
+    async with Emulator(fast_config()) as emu, aiohttp.ClientSession() as http:
+        sent = {**identify(), "messageId": "web-1", "writeKey": "wk"}
+        async with http.post(f"{emu.url}/v1/i", data=json.dumps(sent)) as resp:
+            assert resp.status == 200
+            [trace_id] = resp.headers["X-Emulator-Trace-Ids"].split(",")
+        async with http.post(f"{emu.url}/_emulator/flush", json={}) as resp:
+            assert (await resp.json())["idle"] is True
+        async with http.get(f"{emu.url}/_emulator/events/{trace_id}") as resp:
+            trace = await resp.json()
+    assert trace["message"]["channel"] == "client"
+    [note] = [n for n in trace["assumptions"] if n["id"] == "browser-channel"]
+    assert note["variant"] == "client"
+    assert note["alternative"] == 'browser: "browser", server: "server"'
+
+
+PAGE = "http://localhost:3000"
+
+
+@pytest.mark.parametrize(
+    ("variant", "allow_origin", "credentials"),
+    [("echo-with-credentials", PAGE, "true"), ("wildcard", "*", None)],
+)
+async def test_cors_origin(variant: str, allow_origin: str, credentials: str | None) -> None:
+    config = fast_config(assumptions=AssumptionChoices.of({"cors-origin": variant}))
+    sent = {**identify(), "messageId": "page-1", "writeKey": "wk"}
+    async with Emulator(config) as emu, aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{emu.url}/v1/i", data=json.dumps(sent), headers={"Origin": PAGE}
+        ) as resp:
+            assert resp.status == 200
+            assert resp.headers["Access-Control-Allow-Origin"] == allow_origin
+            assert resp.headers.get("Access-Control-Allow-Credentials") == credentials
+            [trace_id] = resp.headers["X-Emulator-Trace-Ids"].split(",")
+        async with http.post(f"{emu.url}/_emulator/flush", json={}) as resp:
+            assert (await resp.json())["idle"] is True
+        async with http.get(f"{emu.url}/_emulator/events/{trace_id}") as resp:
+            trace = await resp.json()
+    [note] = [n for n in trace["assumptions"] if n["id"] == "cors-origin"]
+    assert note["variant"] == variant
+
+
+@pytest.mark.parametrize(("variant", "status"), [("libraries", 403), ("any", 204)])
+async def test_cors_headers(variant: str, status: int) -> None:
+    config = fast_config(
+        assumptions=AssumptionChoices.of({"cors-headers": variant}),
+        cors_extra_headers=("X-Tenant",),
+    )
+    preflight = {
+        "Origin": PAGE,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-tenant,x-custom",
+    }
+    async with Emulator(config) as emu, aiohttp.ClientSession() as http:
+        async with http.options(f"{emu.url}/v1/i", headers=preflight) as resp:
+            assert resp.status == status
+            if status == 403:
+                refusal = (await resp.json())["message"]
+                assert "'x-custom'" in refusal
+                assert "cors-headers=libraries" in refusal
+            else:
+                assert resp.headers["Access-Control-Allow-Headers"].endswith("X-Tenant, x-custom")
+        # --cors-allow-header names are allowed under either variant.
+        named = {**preflight, "Access-Control-Request-Headers": "x-tenant"}
+        async with http.options(f"{emu.url}/v1/i", headers=named) as resp:
+            assert resp.status == 204
+
+
+@pytest.mark.parametrize(
+    ("variant", "first", "gaps"),
+    [
+        ("six-hours-then-two-to-three", 6 * 3600.0, (2 * 3600.0, 3 * 3600.0)),
+        ("immediate-then-hourly", 0.0, (3600.0, 3600.0)),
+    ],
+)
+def test_engage_timing(variant: str, first: float, gaps: tuple[float, float]) -> None:
+    space = EngageSpace(
+        rng=random.Random(1), choices=AssumptionChoices.of({"engage-timing": variant})
+    )
+    computation = space.define({"name": "VIP"}, now=1000.0)
+    assert computation.timing_assumed == variant
+    initial = space.sync("vip", [{"userId": "u-1"}])
+    assert initial.at == 1000.0 + first
+    for _ in range(3):
+        later = space.sync("vip", [{"userId": "u-1"}, {"userId": "u-2"}])
+        assert gaps[0] <= later.at - initial.at <= gaps[1]
+        initial = later
+    # A definition that gives its own times relies on neither variant.
+    timed = space.define({"name": "Timed", "initialSyncDelay": 60, "syncInterval": 600}, now=1000.0)
+    assert timed.timing_assumed is None
+    assert space.sync("timed", []).at == 1060.0
+
+
+async def test_an_engage_sync_trace_names_its_timing() -> None:
+    chosen = AssumptionChoices.of({"engage-timing": "immediate-then-hourly"})
+    async with Emulator(fast_config(assumptions=chosen)) as emu, aiohttp.ClientSession() as http:
+        async with http.post(f"{emu.url}/_emulator/engage/audiences", json={"name": "VIP"}) as resp:
+            assert resp.status == 201
+        members = {"members": [{"userId": "u-1", "email": "u1@example.com"}]}
+        async with http.post(
+            f"{emu.url}/_emulator/engage/audiences/vip/sync", json=members
+        ) as resp:
+            [event] = (await resp.json())["events"]
+        async with http.get(f"{emu.url}/_emulator/events/{event['id']}") as resp:
+            trace = await resp.json()
+    [note] = [n for n in trace["assumptions"] if n["id"] == "engage-timing"]
+    assert note["variant"] == "immediate-then-hourly"
+    assert note["note"] == "initial sync 0 s after the audience was defined"
+
+
+def test_dedupe_rate_lets_about_one_repeat_in_a_hundred_through() -> None:
+    rng = random.Random(7)
+    assert not any(duplicate_gets_through(AssumptionChoices(), rng) for _ in range(10_000))
+    missed = AssumptionChoices.of({"dedupe-rate": "about-99-percent"})
+    through = sum(duplicate_gets_through(missed, rng) for _ in range(10_000))
+    assert 50 <= through <= 150  # 1 % of 10,000 is 100; a seeded draw, so no flakiness
+
+
+@pytest.mark.parametrize("variant", ["all", "about-99-percent"])
+async def test_dedupe_rate_end_to_end(variant: str) -> None:
+    """The same messageId 400 times in one batch: dropped, or about 1 % delivered again."""
+    chosen = AssumptionChoices.of({"dedupe-rate": variant})
+    batch = {"writeKey": "wk", "batch": [{**identify(), "messageId": "same"}] * 400}
+    config = fast_config(assumptions=chosen, seed=3)
+    async with Emulator(config) as emu, aiohttp.ClientSession() as http:
+        async with http.post(f"{emu.url}/v1/batch", json=batch) as resp:
+            assert resp.status == 200
+        async with http.post(f"{emu.url}/_emulator/flush", json={}) as resp:
+            assert (await resp.json())["idle"] is True
+        async with http.get(f"{emu.url}/_emulator/events?full=1&limit=500") as resp:
+            traces = (await resp.json())["events"]
+    repeats = [t for t in traces if any(h["name"] == "dedupe" for h in t["hops"])]
+    assert len(repeats) == 399
+    through = [t for t in repeats if t["outcome"] != "duplicate"]
+    if variant == "all":
+        assert through == []
+    else:
+        assert 1 <= len(through) <= 12
+        assert all(t["outcome"] == "already_exists" for t in through)
+    notes = {n["variant"] for t in repeats for n in t["assumptions"] if n["id"] == "dedupe-rate"}
+    assert notes == {variant}
+
+
 # -- end to end over loopback HTTP ---------------------------------------------------------
+
+
+async def deliver_one(
+    emu: Emulator, http: aiohttp.ClientSession, message: dict[str, Any]
+) -> dict[str, Any]:
+    """Deliver ``message`` through Segment's delivery and return its settled trace."""
+    async with http.post(f"{emu.url}/_emulator/deliver", json=[message]) as resp:
+        assert resp.status == 200, await resp.text()
+        [event] = (await resp.json())["events"]
+    async with http.get(f"{emu.url}/_emulator/events/{event['id']}") as resp:
+        trace: dict[str, Any] = await resp.json()
+    return trace
+
+
+@pytest.mark.parametrize(
+    ("variant", "outcome", "attempted"),
+    [("blank", "discarded", False), ("empty-only", "unauthorized", True)],
+)
+async def test_a_whitespace_api_key_under_each_variant(
+    variant: str, outcome: str, attempted: bool
+) -> None:
+    config = fast_config(
+        api_key="   ", assumptions=AssumptionChoices.of({"empty-api-key": variant})
+    )
+    async with Emulator(config) as emu, aiohttp.ClientSession() as http:
+        trace = await deliver_one(emu, http, {**identify(), "messageId": "ws-1"})
+    # blank: never sent; empty-only: sent, and the fake Refersion refuses the key.
+    assert (trace["outcome"], trace["attempts"] > 0) == (outcome, attempted)
+    assert (trace["reason"] == "INVALID_SETTINGS") is not attempted
+    assert [
+        (n["id"], n["variant"]) for n in trace["assumptions"] if n["id"] == "empty-api-key"
+    ] == [("empty-api-key", variant)]
 
 
 def test_send_assume_changes_the_run_and_the_json_trace_says_so(tmp_path: Path) -> None:
@@ -463,8 +792,14 @@ def test_check_across_every_variant_on_the_built_in_mapping() -> None:
     assert err == ""
     report = json.loads(out)
     runs = {(v["assumption"], v["variant"]): v for v in report["variants"]}
-    others = sum(len(a.variants) - 1 for a in ASSUMPTIONS.values())
+    others = sum(len(a.variants) - 1 for a in ASSUMPTIONS.values() if a.id not in NOT_CHECKED)
     assert len(runs) == 1 + others
+    # What no property can observe is listed, not claimed as survived.
+    assert {n["assumption"] for n in report["notChecked"]} == set(NOT_CHECKED)
+    assert all((a, v) not in runs for a in NOT_CHECKED for v in ASSUMPTIONS[a].variant_names)
+    # The new Segment- and Refersion-side variants are checked like the others.
+    assert runs[("send-welcome", "TRUE")]["passed"]
+    assert runs[("dedupe-rate", "about-99-percent")]["passed"]
     assert runs[(None, None)]["passed"], "the built-in mapping holds under the defaults"
     # Without a password Refersion refuses every new affiliate.
     assert not runs[("password", "not-sent")]["passed"]

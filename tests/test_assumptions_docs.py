@@ -40,6 +40,14 @@ def test_every_assumption_has_a_section_and_sources_names_it() -> None:
         assert f"`{assumption_id}`" in sources, f"docs/sources.md never names {assumption_id}"
 
 
+def test_the_web_frontend_assumptions_are_registry_ids() -> None:
+    page = (DOCS / "web-frontend.md").read_text(encoding="utf-8")
+    section = page[page.index("### Assumptions") : page.index("## Sources")]
+    linked = re.findall(r"\[`([a-z0-9-]+)`\]\(assumptions\.md#", section)
+    assert set(linked) == {"cors-origin", "cors-headers", "browser-channel"}
+    assert set(linked) <= set(ASSUMPTIONS)
+
+
 def _anchors(page: str) -> set[str]:
     """GitHub's anchors for the page's headings (lower case, punctuation dropped, - for spaces)."""
     headings = re.findall(r"^#+ (.+)$", page, re.MULTILINE)
@@ -65,7 +73,8 @@ def test_every_cited_section_exists() -> None:
         name: _anchors((DOCS / name).read_text(encoding="utf-8"))
         for name in ("sources.md", "assumptions.md")
     }
-    cited = re.compile(r"docs/(sources|assumptions)\.md#([a-z0-9-]+)")
+    # A citation by path, or a Markdown link from one docs page to another.
+    cited = re.compile(r"(?:docs/|\]\()(sources|assumptions)\.md#([a-z0-9-]+)")
     missing = []
     for path in _tracked_files():
         text = path.read_text(encoding="utf-8", errors="replace")

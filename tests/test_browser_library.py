@@ -215,6 +215,9 @@ async def test_an_identify_from_the_page_becomes_an_affiliate(
     message = event["message"]
     assert message["userId"] == "user-wanda@example.com"
     assert message["context"]["library"]["name"] == "analytics.js"
+    # The library sends no channel; ingest stamps the browser-channel default.
+    assert message["channel"] == "client"
+    assert ("browser-channel", "client") in [(n["id"], n["variant"]) for n in event["assumptions"]]
     assert message["context"]["page"]["url"] == f"{pages.server.url}/signup.html"
     assert "accepted by POST /v1/i" in [hop["summary"] for hop in event["hops"]]
     (affiliate,) = (await control(http, emu, "affiliates"))["affiliates"]
@@ -361,6 +364,52 @@ async def test_beacons_are_delivered(
     assert outcomes == [("beacon-identify", "created"), ("beacon-track", "filtered")]
     (affiliate,) = (await control(http, emu, "affiliates"))["affiliates"]
     assert (affiliate["first_name"], affiliate["email"]) == ("Bea", "bea@example.com")
+
+
+# -- the cors-origin assumption, in a real browser -------------------------------------------
+
+CREDENTIALED = """async ([emulator, writeKey]) => {
+    const send = async (messageId, credentials) => {
+        try {
+            const answer = await fetch(emulator + "/v1/t", {
+                method: "POST",
+                credentials,
+                headers: { "Content-Type": "text/plain" },
+                body: JSON.stringify({ writeKey, userId: "cred", messageId, event: "Probe" }),
+            });
+            return `read ${answer.status}`;
+        } catch (error) {
+            return "blocked";
+        }
+    };
+    const plain = await send("plain", "same-origin");
+    return { plain, credentialed: await send("cred", "include") };
+}"""
+
+
+@pytest.mark.parametrize(
+    ("variant", "credentialed"),
+    [("echo-with-credentials", "read 200"), ("wildcard", "blocked")],
+)
+async def test_cors_origin_decides_whether_a_page_reads_a_credentialed_answer(
+    variant: str, credentialed: str, emu: Emulator, pages: Pages, http: aiohttp.ClientSession
+) -> None:
+    chosen = {"assumptions": {"cors-origin": variant}}
+    async with http.put(f"{emu.url}/_emulator/assumptions", json=chosen) as response:
+        assert response.status == 200, await response.text()
+    page = await pages.open(doc_page(emu.url, inline=False))
+
+    seen = await page.evaluate(CREDENTIALED, [emu.url, WRITE_KEY])
+
+    assert seen == {"plain": "read 200", "credentialed": credentialed}
+    if credentialed == "blocked":
+        # The browser's own complaint about the '*' answer: expected here, so not a failure.
+        assert any("credentials mode is 'include'" in p for p in pages.problems), pages.problems
+        pages.problems.clear()
+    # Either way the event arrived (the browser hides only the answer), and says what it relied on.
+    events = await wait_for_events(http, emu, 2)
+    for event in events:
+        assert ("cors-origin", variant) in [(n["id"], n["variant"]) for n in event["assumptions"]]
 
 
 # -- what a page of another origin cannot do -------------------------------------------------

@@ -59,9 +59,11 @@ def test_importing_the_package_or_its_pytest_plugin_loads_next_to_nothing() -> N
     )
     loaded = done.stdout.strip()
     # emulator.access is stdlib-only: config needs it to refuse exposing the emulator untokened;
-    # the assumption registry is plain data: config carries the variants in force.
+    # the assumption registry is plain data: config carries the variants in force, and folds
+    # the --status/--send-welcome/--offer values into them (assumptions.flags).
     expected = ["emulator", "emulator.access", "emulator.assumptions"]
-    expected += ["emulator.assumptions.choices", "emulator.assumptions.notes"]
+    expected += ["emulator.assumptions.choices", "emulator.assumptions.flags"]
+    expected += ["emulator.assumptions.notes"]
     expected += ["emulator.assumptions.registry", "emulator.config", "emulator.errors"]
     assert loaded == str([*expected, "emulator.pytest_plugin", "emulator.version"])
 

@@ -287,8 +287,9 @@ def test_the_marker_is_registered(users_project: pytest.Pytester) -> None:
         [
             "@pytest.mark.refersion_emulator(api_key=, mapping=, status=, send_welcome=, offer=, "
             "assume=)*api_key is the destination's one Segment setting; status, send_welcome and "
-            "offer are the emulator's choices about new affiliates (assumptions); "
-            "assume={id: variant} picks variants of the emulator's assumptions*"
+            "offer are the emulator's choices about new affiliates (the assumptions "
+            "affiliate-status, send-welcome and new-affiliate-offer); assume={id: variant} picks "
+            "variants of the emulator's assumptions and wins over those three*"
         ]
     )
 

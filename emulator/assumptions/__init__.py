@@ -4,6 +4,7 @@
     AssumptionChoices   the variants one run uses (defaults unless chosen); a config value
     AssumptionNote      what a trace records when a step relied on an assumption
     parse_assume        ``ID=VARIANT`` → (id, variant), as ``--assume`` takes it
+    fold_flags          ``--status``/``--send-welcome``/``--offer`` as choices (``--assume`` wins)
 
 Pure data: imports only :mod:`emulator.errors`, so the mapping, the fake Refersion and the
 Segment side can all read it without sharing any other code.
@@ -12,11 +13,13 @@ Segment side can all read it without sharing any other code.
 from __future__ import annotations
 
 from emulator.assumptions.choices import AssumptionChoices, UnknownAssumption, parse_assume
+from emulator.assumptions.flags import FLAG_SWITCHES, fold_flags
 from emulator.assumptions.notes import NOTES_HEADER, AssumptionNote
 from emulator.assumptions.registry import ASSUMPTIONS, Assumption, Variant, assumption
 
 __all__ = [
     "ASSUMPTIONS",
+    "FLAG_SWITCHES",
     "NOTES_HEADER",
     "Assumption",
     "AssumptionChoices",
@@ -24,5 +27,6 @@ __all__ = [
     "UnknownAssumption",
     "Variant",
     "assumption",
+    "fold_flags",
     "parse_assume",
 ]

@@ -42,7 +42,17 @@ Every assumption is:
   tests; an `"assumptions"` object in a fixture pins the variants that fixture was written for;
   `refersion-emulator assumptions [--json]` lists them;
 - **checked**: `refersion-emulator check --across-assumptions` runs the property suite once
-  per variant and reports which variants the destination under test survives.
+  per variant and reports which variants the destination under test survives (variants no
+  property can observe are listed as not checked, never as survived).
+
+Three older flags are the same switch as an assumption: `--status` (pytest marker `status=`,
+a fixture's `settings.status`, `DestinationSettings.status`) chooses `affiliate-status`,
+`--send-welcome` (`send_welcome=`) chooses `send-welcome`, and `--offer ID` (`offer=`)
+chooses `new-affiliate-offer=given` with that offer id. Precedence, everywhere: an explicit
+choice of the assumption (`--assume`, the marker's `assume=`, a fixture's `"assumptions"`,
+`PUT /_emulator/assumptions`) wins over the flag, and the flag wins over the default.
+`serve --cors-allow-header NAME` adds header names under `cors-headers=libraries` (under
+`any` every header is allowed already).
 """
 
 _CI = """\

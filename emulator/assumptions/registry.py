@@ -251,6 +251,49 @@ _TABLE = (
         settle="The status of an affiliate the real destination created.",
     ),
     Assumption(
+        id="send-welcome",
+        side="mapping",
+        statement=(
+            "Whether affiliate/new asks Refersion to send its welcome email (no trait carries it)."
+        ),
+        default="FALSE",
+        variants=(
+            Variant("FALSE", 'send_welcome "FALSE" on every affiliate/new: no email is sent'),
+            Variant("TRUE", 'send_welcome "TRUE" on every affiliate/new: Refersion emails them'),
+        ),
+        why=(
+            "Refersion's API takes send_welcome as an optional TRUE/FALSE string and nothing "
+            "public says what its Segment integration sends; not emailing people is the safer "
+            "guess for a test tool."
+        ),
+        settle="Whether an affiliate the real destination created received the welcome email.",
+    ),
+    Assumption(
+        id="new-affiliate-offer",
+        side="mapping",
+        statement="Which offer a new affiliate is put in (no trait carries an offer).",
+        default="account-default",
+        variants=(
+            Variant(
+                "account-default",
+                "no offer is sent; Refersion puts the affiliate in the account's default offer",
+            ),
+            Variant(
+                "given",
+                "an offer id is sent: the one given with --offer, else '2' (an offer other "
+                "than the account's default, as a merchant might pick in Refersion)",
+            ),
+        ),
+        why=(
+            "Refersion's API documents the default offer used when none is given; its support "
+            "article on the Segment integration says nothing about choosing one."
+        ),
+        settle=(
+            "The rest of Refersion's support article on the Segment integration, or the offer "
+            "of an affiliate the real destination created."
+        ),
+    ),
+    Assumption(
         id="duplicate-email",
         side="destination",
         statement=(
@@ -344,6 +387,28 @@ _TABLE = (
         settle="affiliate/new with a 256-character company against a Refersion sandbox.",
     ),
     Assumption(
+        id="new-with-unknown-offer",
+        side="refersion",
+        statement="What affiliate/new does with an offer id the account does not have.",
+        default="accepted",
+        variants=(
+            Variant(
+                "accepted",
+                "the affiliate is created in that offer, which then exists for affiliate/edit",
+            ),
+            Variant(
+                "offer-not-found",
+                'refused with 404 {"error": ["Offer does not exists on the database."]}, as '
+                "affiliate/edit documents; nothing is created",
+            ),
+        ),
+        why=(
+            "Refersion documents the unknown-offer error for edit only; refusing it on new "
+            "would also break runs that choose an offer with --offer without declaring it."
+        ),
+        settle="affiliate/new with a made-up offer id against a Refersion sandbox.",
+    ),
+    Assumption(
         id="regulation-forwarding",
         side="segment",
         statement=(
@@ -414,6 +479,141 @@ _TABLE = (
         ),
         why="5 s is what Segment documents for Webhooks and Functions, the nearest relatives.",
         settle="A receiver that answers after 7 s, and whether Segment retries.",
+    ),
+    Assumption(
+        id="empty-api-key",
+        side="segment",
+        statement=(
+            "Which values of the destination's API key setting Segment counts as the missing "
+            "required setting (discarded as INVALID_SETTINGS, never sent)."
+        ),
+        default="blank",
+        variants=(
+            Variant(
+                "blank",
+                "an empty or whitespace-only key is INVALID_SETTINGS; the event is not sent",
+            ),
+            Variant(
+                "empty-only",
+                "only an empty key is; a whitespace key is sent, and Refersion answers 401",
+            ),
+        ),
+        why=(
+            "A key of spaces cannot be Refersion's publickey.secretkey; Segment documents only "
+            "that a missing required setting is INVALID_SETTINGS, not what counts as missing."
+        ),
+        settle="Saving a whitespace-only API key on a real Refersion destination.",
+    ),
+    Assumption(
+        id="browser-channel",
+        side="segment",
+        statement=(
+            "The channel Segment stamps on an event that came from the browser library "
+            "(a one-letter path such as /v1/i, or context.library.name 'analytics.js'), when "
+            "the event carries none."
+        ),
+        default="client",
+        variants=(
+            Variant("client", 'channel "client", as Segment\'s partner spec example shows'),
+            Variant("browser", 'channel "browser", as Segment\'s identify spec example shows'),
+            Variant("server", 'channel "server", as for events from server libraries'),
+        ),
+        why=(
+            "Segment's partner spec shows the identify analytics.js produces with channel "
+            "'client'; its identify spec's example shows 'browser'; no page says which Segment "
+            "stamps today."
+        ),
+        settle="The channel of a browser identify in a real destination's Event Delivery view.",
+    ),
+    Assumption(
+        id="dedupe-rate",
+        side="segment",
+        statement=(
+            "How many repeated messageIds Segment's ingest drops (documented as about 99 %)."
+        ),
+        default="all",
+        variants=(
+            Variant("all", "every repeat within the dedupe window is dropped as a duplicate"),
+            Variant(
+                "about-99-percent",
+                "each repeat gets through with probability 1 %, drawn from the run's seed, and "
+                "is delivered again",
+            ),
+        ),
+        why=(
+            "A deterministic default keeps runs reproducible; the seeded variant shows what "
+            "the documented 1 % of missed duplicates does to the destination."
+        ),
+        settle="Segment publishes no figure beyond 'about 99 %'; it cannot be settled exactly.",
+    ),
+    Assumption(
+        id="engage-timing",
+        side="segment",
+        statement=(
+            "When, on the simulated clock, an Engage computation's syncs reach the destination "
+            "if its definition gives no times."
+        ),
+        default="six-hours-then-two-to-three",
+        variants=(
+            Variant(
+                "six-hours-then-two-to-three",
+                "the first sync 6 h after the audience is defined, each later one 2 to 3 h "
+                "after the previous (drawn from the run's seed)",
+            ),
+            Variant(
+                "immediate-then-hourly",
+                "the first sync at once, then one every hour (the emulator's former timing)",
+            ),
+        ),
+        why=(
+            "Segment's catalog pages say an initial sync may take six or more hours and later "
+            "syncs come every two to three hours; exactly six hours and a uniform draw are the "
+            "emulator's reading of 'six or more' and 'two to three'."
+        ),
+        settle="Timestamps of Engage identifies in a real destination's Event Delivery view.",
+    ),
+    Assumption(
+        id="cors-origin",
+        side="segment",
+        statement=("What the Tracking API's Access-Control-Allow-Origin says to a browser page."),
+        default="echo-with-credentials",
+        variants=(
+            Variant(
+                "echo-with-credentials",
+                "the page's origin is echoed with Access-Control-Allow-Credentials: true, so "
+                "credentialed requests (a JSON Blob beacon, credentials: 'include') are read",
+            ),
+            Variant(
+                "wildcard",
+                "'*' without credentials: the browser blocks credentialed requests, plain "
+                "ones pass",
+            ),
+        ),
+        why=(
+            "Segment does not publish its CORS answers; echoing the origin lets every request "
+            "a page can make through, and the Tracking API reads no cookie."
+        ),
+        settle="The CORS headers of api.segment.io's answer to a browser's POST.",
+    ),
+    Assumption(
+        id="cors-headers",
+        side="segment",
+        statement=("Which request headers the Tracking API lets a browser page send (preflight)."),
+        default="libraries",
+        variants=(
+            Variant(
+                "libraries",
+                "Authorization, Content-Type and X-Retry-Count (what the published libraries "
+                "send) and those named with --cors-allow-header; a preflight for any other is "
+                "refused with 403",
+            ),
+            Variant("any", "every header a preflight asks for is allowed"),
+        ),
+        why=(
+            "Allowing only what the libraries send means a page adding its own headers fails "
+            "here rather than, perhaps, in production."
+        ),
+        settle="A preflight to api.segment.io asking for a custom header.",
     ),
 )
 

@@ -3,12 +3,16 @@
 Each run checks every selected property with the same seed, once with the variants in force
 (the baseline) and once more for each other variant of each chosen assumption, that one
 variant switched. Pure planning and reporting; the runs themselves are the caller's.
+
+Some assumptions decide what no check property can observe (:data:`NOT_CHECKED`): their
+variants are not run, so a report never claims a destination "survives" them; the report
+lists them with the reason instead.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +20,17 @@ from emulator.assumptions import ASSUMPTIONS, AssumptionChoices
 from emulator.check.report import CheckReport
 from emulator.journal.rendering import Style
 
-__all__ = ["AcrossReport", "VariantRun", "plan_variant_runs"]
+__all__ = ["NOT_CHECKED", "AcrossReport", "VariantRun", "not_checked", "plan_variant_runs"]
+
+# Assumptions no property can observe, and why: check posts events with a server client to
+# /v1/batch or delivers them, so browser-only answers and the Engage simulator's clock never
+# reach the destination under test.
+NOT_CHECKED: Mapping[str, str] = {
+    "browser-channel": "check sends no browser-library events, and no mapping reads channel",
+    "cors-origin": "check sends no browser requests",
+    "cors-headers": "check sends no browser requests",
+    "engage-timing": "check delivers Engage identifies itself, without the simulated clock",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +60,8 @@ def plan_variant_runs(
         raise KeyError(unknown[0])
     runs = [VariantRun(None, None, base)]
     for assumption_id in chosen:
+        if assumption_id in NOT_CHECKED:
+            continue
         in_force = base.variant(assumption_id)
         runs.extend(
             VariantRun(assumption_id, name, base.with_choices({assumption_id: name}))
@@ -55,11 +71,18 @@ def plan_variant_runs(
     return runs
 
 
+def not_checked(ids: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The assumptions among ``ids`` (default: all) whose variants are not run, in order."""
+    chosen = list(ASSUMPTIONS) if ids is None else list(dict.fromkeys(ids))
+    return tuple(assumption_id for assumption_id in chosen if assumption_id in NOT_CHECKED)
+
+
 @dataclass(frozen=True, slots=True)
 class AcrossReport:
-    """The check's report under each variant run."""
+    """The check's report under each variant run, and the assumptions it could not check."""
 
     runs: tuple[tuple[VariantRun, CheckReport], ...]
+    unchecked: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -79,6 +102,10 @@ class AcrossReport:
                     "report": report.to_dict(),
                 }
                 for run, report in self.runs
+            ],
+            "notChecked": [
+                {"assumption": assumption_id, "why": NOT_CHECKED[assumption_id]}
+                for assumption_id in self.unchecked
             ],
         }
 
@@ -106,6 +133,10 @@ class AcrossReport:
             failure = next((r.failure for r in report.results if r.failure is not None), None)
             if failure is not None:
                 out.append(style.dim(f"     {failure.message.splitlines()[0]}"))
+        for assumption_id in self.unchecked:
+            out.append(
+                style.dim(f"n/a  {assumption_id}: not checked, {NOT_CHECKED[assumption_id]}")
+            )
         survived = sum(report.passed for _, report in self.runs)
         total = f"survives {survived} of {len(self.runs)} variant runs"
         out.extend(["", style.good(total) if self.passed else style.bad(total)])

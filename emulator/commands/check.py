@@ -11,7 +11,7 @@ from typing import IO
 from emulator.assumptions import ASSUMPTIONS, AssumptionChoices
 from emulator.check import PROPERTY_NAMES, CheckOptions, CheckReport
 from emulator.check.counterexample import write_fixture
-from emulator.check.variants import AcrossReport, plan_variant_runs
+from emulator.check.variants import AcrossReport, not_checked, plan_variant_runs
 from emulator.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -109,14 +109,14 @@ def run_across(
         raise InputError(
             "--save-failures and --junit-xml report one run; use --json across assumptions"
         )
-    base = config_from_args(args, port=args.port).assumptions
+    base = config_from_args(args, port=args.port).assumptions_in_force
     runs = []
     for variant_run in plan_variant_runs(base, ids):
         if stderr.isatty():
             print(f"checking {variant_run.label}", file=stderr)
         report = run_report(args, stderr=stderr, mapping=mapping, choices=variant_run.choices)
         runs.append((variant_run, report))
-    return AcrossReport(tuple(runs))
+    return AcrossReport(tuple(runs), not_checked(ids))
 
 
 def run_report(

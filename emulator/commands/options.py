@@ -39,7 +39,8 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
         "--cors-allow-header",
         action="append",
         metavar="NAME",
-        help="let browser pages also send this request header to the Tracking API (repeatable)",
+        help="let browser pages also send this request header to the Tracking API, on top of "
+        "the libraries' own under the assumption cors-headers=libraries (repeatable)",
     )
     parser.add_argument("--destination-url", help="deliver to this receiver instead")
     parser.add_argument("--refersion-url", help="call this Refersion base URL instead")
@@ -47,23 +48,28 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
         "choices about new affiliates",
         "Assumptions, not Segment settings: Refersion's affiliate/new needs a status and takes "
         "send_welcome and offer, no trait carries them, and no source says what Refersion's "
-        "Segment integration sends.",
+        "Segment integration sends. Each flag is one switch with an assumption "
+        "(affiliate-status, send-welcome, new-affiliate-offer); an --assume for the same "
+        "assumption wins over the flag.",
     )
     chosen.add_argument(
         "--status",
         choices=("PENDING", "ACTIVE"),
         default="PENDING",
-        help="status the emulator gives new affiliates (default PENDING)",
+        help="status the emulator gives new affiliates (default PENDING; = --assume "
+        "affiliate-status=STATUS)",
     )
     chosen.add_argument(
         "--send-welcome",
         choices=("TRUE", "FALSE"),
         default="FALSE",
-        help="send_welcome the emulator sends for new affiliates (default FALSE)",
+        help="send_welcome the emulator sends for new affiliates (default FALSE; = --assume "
+        "send-welcome=VALUE)",
     )
     chosen.add_argument(
         "--offer",
-        help="offer id the emulator puts new affiliates in (default: the account's default)",
+        help="offer id the emulator puts new affiliates in (default: the account's default; "
+        "implies --assume new-affiliate-offer=given)",
     )
     parser.add_argument("--seed", type=int, help="seed for affiliate codes and retry jitter")
     parser.add_argument(

@@ -2,7 +2,8 @@
 
 Behaviour and wording follow Refersion's API v2 documentation as summarised in docs/sources.md
 (see validation.py and request.py for the rules). The open points a user may switch are the
-registry assumptions ``text-limit``, ``delete-lookup`` and ``delete-effect``
+registry assumptions ``text-limit``, ``delete-lookup``, ``delete-effect`` and
+``new-with-unknown-offer``
 (docs/assumptions.md); their notes go back in the ``X-Emulator-Assumptions`` header. Other
 choices where Refersion documents nothing:
 
@@ -15,8 +16,9 @@ choices where Refersion documents nothing:
   (422 "page must be 1 or greater"); a page past the end is an empty ``results``;
 * *search* pages by the list default limit (it takes no ``limit``);
 * the account's offers are ``options.offers`` (the default offer ``"1"``) and every offer an
-  affiliate was put in by *new*, which takes any offer id (Refersion documents no error for
-  it there); *edit* into any other offer is Refersion's documented 404
+  affiliate was put in by *new*; *new* into an offer the account lacks follows
+  ``new-with-unknown-offer`` (Refersion documents no error for it there); *edit* into any
+  other offer is Refersion's documented 404
   ``{"error": ["Offer does not exists on the database."]}`` and changes nothing;
 * *edit* ignores fields it does not document (``status``, ``password``) and ``custom_fields``;
   *edit* and *status_change* report an id as changed only when a stored value differs; an
@@ -157,7 +159,7 @@ class FakeRefersion:
         self._store = store
         self._credentials = credentials
         self._options = options
-        # Notes of the delete being handled; handle() moves them into the reply's header.
+        # Notes of the request being handled; handle() moves them into the reply's header.
         self._pending_notes: list[AssumptionNote] = []
         if options.seed is not None:
             store.reseed(options.seed)
@@ -206,9 +208,8 @@ class FakeRefersion:
             return parsed
         reply = handler(parsed)
         notes = self._text_limit_notes(name, parsed, reply)
-        if name == "affiliate/delete":
-            notes += self._pending_notes
-            self._pending_notes = []
+        notes += self._pending_notes
+        self._pending_notes = []
         return dataclasses.replace(reply, notes=tuple(notes)) if notes else reply
 
     def _text_limit_notes(
@@ -268,6 +269,10 @@ class FakeRefersion:
         values["status"] = body.get("status") or "PENDING"
         offer = body.get("offer")
         values["offer_id"] = DEFAULT_OFFER_ID if offer is None else str(offer)
+        if offer is not None and not self._offer_exists(str(offer)):
+            refused = self._unknown_offer_on_new(str(offer))
+            if refused is not None:
+                return refused
         for name in NEW_OPTIONAL_FIELDS:
             if name not in ("offer", "send_welcome"):
                 values[name] = body.get(name)
@@ -281,6 +286,23 @@ class FakeRefersion:
         return Reply(
             200, {"id": affiliate.code, "link": self.link(affiliate.code), "message": message}
         )
+
+    def _unknown_offer_on_new(self, offer: str) -> Reply | None:
+        """new into an offer the account lacks: accepted, or edit's documented 404."""
+        variant = self._options.assumptions.variant("new-with-unknown-offer")
+        accepted = variant == "accepted"
+        self._pending_notes.append(
+            AssumptionNote(
+                "new-with-unknown-offer",
+                variant,
+                f"offer {offer} is not in the account: "
+                + ("the affiliate is created in it" if accepted else "refused with 404"),
+                "offer-not-found: 404 'Offer does not exists on the database.'"
+                if accepted
+                else "accepted: the affiliate would be created in it",
+            )
+        )
+        return None if accepted else Reply(404, {"error": [OFFER_NOT_FOUND]})
 
     def _get(self, body: dict[str, Any]) -> Reply:
         if not is_blank(body.get("id")):

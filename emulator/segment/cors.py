@@ -7,8 +7,8 @@ surface (the control API, the destination, the fake Refersion, the regulations A
 CORS header, so a browser never lets a page of another origin read them.
 
 Pure decisions over request facts; ``segment/http/tracking_api.py`` applies them. What exactly
-Segment's servers answer to a preflight is not documented; the choices below are the
-emulator's (docs/web-frontend.md, "Assumptions").
+Segment's servers answer is not documented: the origin answer is the assumption ``cors-origin``
+and the headers a preflight may name are ``cors-headers`` (docs/assumptions.md).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from emulator.assumptions import AssumptionChoices
 
 __all__ = [
     "ALLOWED_HEADERS",
@@ -35,6 +37,8 @@ ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Retry-Count")
 # analytics-next honours Retry-After on a 429; a browser hides it unless it is exposed.
 EXPOSED_HEADERS = ("Retry-After",)
 MAX_AGE_SECONDS = 600
+# The registry defaults: what a caller that names no choices gets.
+_DEFAULTS = AssumptionChoices()
 # What a browser sends as Origin: "null", or scheme://host[:port] in ASCII (RFC 6454).
 _SERIALIZED_ORIGIN = re.compile(r"null|[A-Za-z][A-Za-z0-9+.-]*://[!-~]+")
 
@@ -52,20 +56,24 @@ def answers_browsers(path: str) -> bool:
     return path.startswith(TRACKING_PREFIX)
 
 
-def response_headers(origin: str | None) -> dict[str, str]:
+def response_headers(origin: str | None, choices: AssumptionChoices = _DEFAULTS) -> dict[str, str]:
     """The CORS headers of any Tracking API answer to a request from ``origin``.
 
-    The page's origin is echoed with ``Allow-Credentials`` rather than ``*``: a beacon, or a
-    fetch with ``credentials: 'include'``, is refused by the browser under ``*``. The Tracking
-    API reads no cookie, so credentials give a page nothing more.
+    ``cors-origin=echo-with-credentials`` (default) echoes the page's origin with
+    ``Allow-Credentials`` rather than ``*``: a beacon, or a fetch with ``credentials:
+    'include'``, is refused by the browser under ``*``. The Tracking API reads no cookie, so
+    credentials give a page nothing more. ``cors-origin=wildcard`` answers ``*``.
     """
     if origin is None or not _SERIALIZED_ORIGIN.fullmatch(origin):
         # Not a browser's origin: nothing to grant, and nothing odd echoed back.
         return {"Vary": "Origin"}
+    exposed = ", ".join(EXPOSED_HEADERS)
+    if choices.variant("cors-origin") == "wildcard":
+        return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": exposed}
     return {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Credentials": "true",
-        "Access-Control-Expose-Headers": ", ".join(EXPOSED_HEADERS),
+        "Access-Control-Expose-Headers": exposed,
         "Vary": "Origin",
     }
 
@@ -75,15 +83,23 @@ def preflight(
     method: str | None,
     request_headers: str | None,
     *,
+    choices: AssumptionChoices = _DEFAULTS,
     extra_headers: tuple[str, ...] = (),
 ) -> Preflight:
     """Grant or refuse ``OPTIONS`` with ``Access-Control-Request-Method/-Headers``.
 
-    ``extra_headers`` are allowed on top of the libraries' own (``serve --cors-allow-header``).
+    Under ``cors-headers=libraries`` (default) the libraries' own headers are allowed, and
+    ``extra_headers`` on top (``serve --cors-allow-header``); under ``cors-headers=any`` every
+    header the preflight names is.
     """
+    asked = [name.strip() for name in (request_headers or "").split(",") if name.strip()]
+    any_header = choices.variant("cors-headers") == "any"
     allowed_headers = (*ALLOWED_HEADERS, *extra_headers)
+    if any_header:
+        known = {name.lower() for name in allowed_headers}
+        allowed_headers = (*allowed_headers, *(n for n in asked if n.lower() not in known))
     granted = {
-        **response_headers(origin),
+        **response_headers(origin, choices),
         "Access-Control-Allow-Methods": ", ".join(ALLOWED_METHODS),
         "Access-Control-Allow-Headers": ", ".join(allowed_headers),
         "Access-Control-Max-Age": str(MAX_AGE_SECONDS),
@@ -94,14 +110,14 @@ def preflight(
             f"Access-Control-Request-Method {method!r} is not one the Tracking API takes "
             f"from browsers; allowed: {', '.join(ALLOWED_METHODS)}",
         )
-    asked = [name.strip() for name in (request_headers or "").split(",") if name.strip()]
     allowed_names = {name.lower() for name in allowed_headers}
     refused = [name for name in asked if name.lower() not in allowed_names]
     if refused:
         return Preflight(
             granted,
             f"Access-Control-Request-Headers names {', '.join(map(repr, refused))}, which the "
-            f"Tracking API does not allow from browsers; allowed: {', '.join(allowed_headers)} "
-            "(allow more with serve --cors-allow-header NAME)",
+            f"Tracking API does not allow from browsers (assumption cors-headers=libraries); "
+            f"allowed: {', '.join(allowed_headers)} (allow more with serve "
+            "--cors-allow-header NAME, or all with --assume cors-headers=any)",
         )
     return Preflight(granted)

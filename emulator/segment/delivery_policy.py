@@ -4,7 +4,8 @@ Sourced (docs/sources.md, "Segment delivery"): 200/202 succeed; 400, 401, 403, 4
 4xx but 429 are discarded; 429, 5xx, timeouts and connection errors are retried with
 randomized exponential backoff for up to four hours, after which the event expires. Assumed
 (docs/assumptions.md): the schedule itself (``retry-backoff``), whether ``Retry-After`` is
-honoured (``retry-after``) and the answer timeout (``delivery-timeout``).
+honoured (``retry-after``), the answer timeout (``delivery-timeout``) and which API keys count
+as the missing setting (``empty-api-key``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "AttemptVerdict",
     "Classification",
     "RetryPolicy",
+    "api_key_missing",
     "classify",
     "delivery_timeout",
     "parse_retry_after",
@@ -153,3 +155,14 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - now)
+
+
+def api_key_missing(api_key: str, choices: AssumptionChoices) -> bool:
+    """Whether ``api_key`` is the missing required setting, discarded as ``INVALID_SETTINGS``.
+
+    Segment documents that a missing required setting is ``INVALID_SETTINGS``; which values
+    count as missing is the assumption ``empty-api-key``: blank (default) or empty only.
+    """
+    if choices.variant("empty-api-key") == "empty-only":
+        return api_key == ""
+    return not api_key.strip()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from emulator.assumptions import AssumptionChoices, AssumptionNote
 from emulator.errors import EmulatorError
 from emulator.json_limits import (
     SEGMENT_BATCH_BYTES,
@@ -114,6 +115,8 @@ class IngestedEvent:
     message: dict[str, Any] | None
     reason: str | None = None
     detail: str | None = None
+    # What ingest assumed for this message (the channel of a browser library's event).
+    assumptions: tuple[AssumptionNote, ...] = ()
 
 
 def write_key_from_basic_auth(header: str | None) -> str | None:
@@ -201,6 +204,8 @@ def enrich(
     received_at: datetime,
     source_id: str,
     new_message_id: Callable[[], str],
+    browser_path: bool = False,
+    choices: AssumptionChoices | None = None,
 ) -> list[IngestedEvent]:
     """Check and enrich every item as Segment documents its servers doing.
 
@@ -208,9 +213,42 @@ def enrich(
     """
     if not request.items:
         return [IngestedEvent(raw=None, message=None, reason="empty_batch")]
+    channel = _ChannelRule(browser_path, choices or AssumptionChoices())
     return [
-        _enrich_one(item, request, received_at, source_id, new_message_id) for item in request.items
+        _enrich_one(item, request, received_at, source_id, new_message_id, channel)
+        for item in request.items
     ]
+
+
+# What the browser library (@segment/analytics-next) names itself in context.library.name.
+_BROWSER_LIBRARY = "analytics.js"
+
+
+@dataclass(frozen=True, slots=True)
+class _ChannelRule:
+    """Segment stamps ``channel`` when a message carries none: "server" for server libraries;
+    for the browser library's events, the assumption ``browser-channel`` decides."""
+
+    browser_path: bool
+    choices: AssumptionChoices
+
+    def stamp(self, message: dict[str, Any]) -> AssumptionNote | None:
+        if "channel" in message:
+            return None
+        context = message.get("context")
+        library = context.get("library") if isinstance(context, dict) else None
+        named = library.get("name") if isinstance(library, dict) else None
+        if not self.browser_path and named != _BROWSER_LIBRARY:
+            message["channel"] = "server"
+            return None
+        variant = self.choices.variant("browser-channel")
+        message["channel"] = variant
+        others = ", ".join(
+            f'{name}: "{name}"' for name in ("client", "browser", "server") if name != variant
+        )
+        return AssumptionNote(
+            "browser-channel", variant, f'channel "{variant}" stamped on a browser event', others
+        )
 
 
 def _enrich_one(
@@ -219,6 +257,7 @@ def _enrich_one(
     received_at: datetime,
     source_id: str,
     new_message_id: Callable[[], str],
+    channel: _ChannelRule,
 ) -> IngestedEvent:
     if not isinstance(item, dict):
         return IngestedEvent(item, None, "bad_request", f"item is {_json_type(item)}")
@@ -255,13 +294,13 @@ def _enrich_one(
         message["sentAt"] = format_timestamp(sent_at)
     if not message.get("messageId"):
         message["messageId"] = new_message_id()
-    message.setdefault("channel", "server")
+    note = channel.stamp(message)
     message["projectId"] = source_id
     message["version"] = 2
     for key in ("userId", "anonymousId"):
         if message.get(key) is None:
             message.pop(key, None)
-    return IngestedEvent(item, message)
+    return IngestedEvent(item, message, assumptions=(note,) if note is not None else ())
 
 
 # (types the rule applies to, or None for all; field; expected Python type; reason code)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import random
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DESTINATION_NAME", "FILTER_REASONS", "SUPPORTED_TYPES", "Deduplicator", "route"]
+from emulator.assumptions import AssumptionChoices
+
+__all__ = [
+    "DESTINATION_NAME",
+    "FILTER_REASONS",
+    "MISSED_DUPLICATE_RATE",
+    "SUPPORTED_TYPES",
+    "Deduplicator",
+    "duplicate_gets_through",
+    "route",
+]
 
 # The key of this destination in the integrations object; keys are case-sensitive.
 DESTINATION_NAME = "Refersion"
@@ -94,3 +105,18 @@ class Deduplicator:
             if now - first_seen < self._window:
                 break
             del self._seen[oldest_id]
+
+
+# Segment documents that its dedupe catches "about 99 %" of duplicates.
+MISSED_DUPLICATE_RATE = 0.01
+
+
+def duplicate_gets_through(choices: AssumptionChoices, rng: random.Random) -> bool:
+    """Whether a repeated ``messageId`` escapes dedupe (assumption ``dedupe-rate``).
+
+    ``all`` (default): never. ``about-99-percent``: with probability
+    :data:`MISSED_DUPLICATE_RATE`, drawn from ``rng`` so a seeded run repeats itself.
+    """
+    if choices.variant("dedupe-rate") == "all":
+        return False
+    return rng.random() < MISSED_DUPLICATE_RATE

@@ -60,7 +60,7 @@ def _refused(message: str, field: str) -> web.Response:
 
 
 def _shown(runtime: Runtime) -> dict[str, Any]:
-    choices = runtime.config.assumptions
+    choices = runtime.config.assumptions_in_force
     return {
         "assumptions": [
             {

@@ -8,6 +8,7 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
+from emulator.assumptions import AssumptionNote
 from emulator.clock import Clock, SystemClock
 from emulator.config import EmulatorConfig
 from emulator.contract_checks.contract_set import ContractSet, default_contracts
@@ -25,7 +26,7 @@ from emulator.segment.engage.space import EngageSpace
 from emulator.segment.http.delivery_pipeline import DeliveryPipeline
 from emulator.segment.regulations.book import RegulationBook
 from emulator.segment.regulations.suppression import SuppressionList
-from emulator.segment.routing import FILTER_REASONS, Deduplicator, route
+from emulator.segment.routing import FILTER_REASONS, Deduplicator, duplicate_gets_through, route
 
 __all__ = ["REDELIVERY", "Runtime"]
 
@@ -49,6 +50,8 @@ class Runtime:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.rng = random.Random(config.seed)
+        # Its own stream, so whether a repeat escapes dedupe does not shift retry jitter.
+        self._dedupe_rng = random.Random(config.seed)
         self.contract_tally = ContractTally()
         self.contracts = (contracts or default_contracts()).observed(self.contract_tally.record)
         self.journal = Journal(cap=config.journal_cap)
@@ -65,9 +68,10 @@ class Runtime:
         self.refersion = FakeRefersion(
             store=self.store,
             credentials=config.credentials,
-            options=FakeRefersionOptions(seed=config.seed, assumptions=config.assumptions),
+            options=FakeRefersionOptions(seed=config.seed, assumptions=config.assumptions_in_force),
         )
         self.mapping: MappingFn = mapping or map_message
+        self.engage = EngageSpace(rng=random.Random(config.seed))
         self._follow_assumptions(config)
         self.deduper = Deduplicator(window=config.dedupe_window, cap=config.dedupe_cap)
         self.faults = FaultInjector(config.faults, seed=config.seed)
@@ -76,7 +80,6 @@ class Runtime:
             self.durable = DurableJournal(journal_store, self.journal, self.incidents)
             self._restore(journal_store)
         self.pipeline = DeliveryPipeline(self)
-        self.engage = EngageSpace(rng=random.Random(config.seed))
         self.regulations = RegulationBook(rng=random.Random(config.seed))
         self.suppressions = SuppressionList()
         # Set once the server is bound, so "this emulator's own part" has an address.
@@ -109,11 +112,8 @@ class Runtime:
             dedupe
             and message_id is not None
             and self.deduper.seen(message_id, now=self.clock.now())
+            and not self._missed_duplicate(trace, message_id)
         ):
-            trace.outcome = "duplicate"
-            trace.reason = "duplicate_message_id"
-            trace.add_hop("dedupe", f"messageId {message_id} already seen; dropped", ok=False)
-            self.journal.changed(trace)
             return False
         decision = route(message)
         if not decision.deliver:
@@ -146,6 +146,34 @@ class Runtime:
             action = self.faults.decide("segment", str(trace.message["type"]))
             if action is not None:
                 self.redeliver(trace, f"fault rule {action.rule_id}")
+
+    def _missed_duplicate(self, trace: Trace, message_id: str) -> bool:
+        """A repeated ``messageId``: dropped, or (``dedupe-rate``) let through to delivery."""
+        choices = self.config.assumptions_in_force
+        variant = choices.variant("dedupe-rate")
+        through = duplicate_gets_through(choices, self._dedupe_rng)
+        if through:
+            note = AssumptionNote(
+                "dedupe-rate",
+                variant,
+                "this repeat escaped dedupe (about 1 % do) and is delivered again",
+                "all: it would be dropped as a duplicate",
+            )
+            summary = f"messageId {message_id} already seen; missed by dedupe, delivered"
+        else:
+            note = AssumptionNote(
+                "dedupe-rate",
+                variant,
+                "the repeat is dropped",
+                "about-99-percent: about 1 % of repeats would be delivered again",
+            )
+            summary = f"messageId {message_id} already seen; dropped"
+            trace.outcome = "duplicate"
+            trace.reason = "duplicate_message_id"
+        trace.add_hop("dedupe", summary, ok=through, detail={"assumptions": [note.to_dict()]})
+        if not through:
+            self.journal.changed(trace)
+        return through
 
     def redeliver(self, original: Trace, why: str, *, enqueue: bool = True) -> Trace:
         """Deliver ``original``'s message again, as a new trace: Segment delivers at least
@@ -261,7 +289,7 @@ class Runtime:
 
     def _follow_assumptions(self, config: EmulatorConfig) -> None:
         """Settings read per event that depend on the assumption variants in force."""
-        choices = config.assumptions
+        choices = config.assumptions_in_force
         self.mapping_settings = MappingSettings.from_destination(config.destination, choices)
         self.retry_policy = retry_policy(
             choices,
@@ -271,3 +299,4 @@ class Runtime:
         )
         self.delivery_timeout = delivery_timeout(choices, config.delivery_timeout)
         self.refersion.assume(choices)
+        self.engage.assume(choices)

@@ -112,7 +112,7 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
         return answer_for_key_error(str(exc))
     exited = audience_exit(message)
     if exited is not None:
-        variant = runtime.config.assumptions.variant("audience-exit")
+        variant = runtime.config.assumptions_in_force.variant("audience-exit")
         if variant == "skip":
             note = AssumptionNote(
                 "audience-exit",
@@ -166,7 +166,7 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
         detail=call.journal_detail(mapped.detail["body"], key),
         violations=call.violations,
     )
-    duplicate_email = runtime.config.assumptions.variant("duplicate-email")
+    duplicate_email = runtime.config.assumptions_in_force.variant("duplicate-email")
     answer = answer_for_refersion(
         result,
         call.status,

@@ -67,11 +67,7 @@ def map_identify(message: dict[str, object], *, settings: MappingSettings) -> Ma
     assert not isinstance(merchant_id, Problem)
     assert not isinstance(located, Problem)
 
-    findings.assume(
-        "affiliate-status",
-        f"status {settings.status} sent for the new affiliate",
-        "ACTIVE" if settings.status == "PENDING" else "PENDING",
-    )
+    _assume_new_affiliate_choices(settings, findings)
     with_password = findings.variant("password") == "generated"
     if with_password:
         findings.assume(
@@ -118,22 +114,60 @@ def _resolved(
 
 # The destination's one Segment setting is its API key; these are the emulator's choices
 # about new affiliates, which no trait carries and no source documents (assumptions).
-_CHOSEN = "emulator's choice for new affiliates (an assumption, not a Segment setting) → {}"
+_CHOSEN = "emulator's choice for new affiliates (assumption {}, not a Segment setting) → {}"
+
+
+def _assume_new_affiliate_choices(settings: MappingSettings, findings: WarningLog) -> None:
+    findings.assume(
+        "affiliate-status",
+        f"status {settings.status} sent for the new affiliate",
+        "ACTIVE" if settings.status == "PENDING" else "PENDING",
+    )
+    welcome = settings.send_welcome
+    findings.assume(
+        "send-welcome",
+        f"send_welcome {welcome} sent: Refersion "
+        + ("emails" if welcome == "TRUE" else "does not email")
+        + " the new affiliate",
+        "FALSE: no welcome email" if welcome == "TRUE" else "TRUE: Refersion would email them",
+    )
+    if settings.offer is None:
+        findings.assume(
+            "new-affiliate-offer",
+            "no offer sent: the account's default offer",
+            "given: the affiliate would be put in the chosen offer",
+        )
+    else:
+        findings.assume(
+            "new-affiliate-offer",
+            f"offer {settings.offer} sent",
+            "account-default: no offer, the account's default",
+        )
 
 
 def _settings_entries(settings: MappingSettings) -> list[LineageEntry]:
     entries = [
-        LineageEntry("settings:status", "status", _CHOSEN.format("status"), settings.status),
+        LineageEntry(
+            "settings:status",
+            "status",
+            _CHOSEN.format("affiliate-status", "status"),
+            settings.status,
+        ),
         LineageEntry(
             "settings:send_welcome",
             "send_welcome",
-            _CHOSEN.format("send_welcome"),
+            _CHOSEN.format("send-welcome", "send_welcome"),
             settings.send_welcome,
         ),
     ]
-    if settings.offer:
+    if settings.offer is not None:
         entries.append(
-            LineageEntry("settings:offer", "offer", _CHOSEN.format("offer"), settings.offer)
+            LineageEntry(
+                "settings:offer",
+                "offer",
+                _CHOSEN.format("new-affiliate-offer", "offer"),
+                settings.offer,
+            )
         )
     return entries
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from emulator.assumptions import AssumptionChoices, AssumptionNote
+from emulator.assumptions import AssumptionChoices, AssumptionNote, fold_flags
 
 if TYPE_CHECKING:
     from emulator.config import DestinationSettings
 
 __all__ = [
+    "CHOSEN_OFFER",
     "GENERATED_MARK",
     "LineageEntry",
     "Mapping",
@@ -23,6 +24,9 @@ __all__ = [
 
 # What lineage shows instead of the password: enough to see it was sent, never its value.
 GENERATED_MARK = "<generated>"
+# The offer new-affiliate-offer=given sends when no --offer names one: any offer other than
+# the account's default, as a merchant might pick in Refersion (docs/assumptions.md).
+CHOSEN_OFFER = "2"
 
 _KIND_BY_ENDPOINT = {"affiliate/new": "create", "affiliate/delete": "delete"}
 
@@ -166,9 +170,20 @@ class MappingSettings:
     assumptions: AssumptionChoices = field(default_factory=AssumptionChoices)
 
     def __post_init__(self) -> None:
-        # One source for the new affiliates' status: an explicit affiliate-status choice wins.
-        if self.assumptions.is_chosen("affiliate-status"):
-            object.__setattr__(self, "status", self.assumptions.variant("affiliate-status"))
+        # One switch each: the field chooses its assumption's variant unless the assumptions
+        # already name one, and the variant in force decides what is sent.
+        choices = fold_flags(
+            self.assumptions, status=self.status, send_welcome=self.send_welcome, offer=self.offer
+        )
+        object.__setattr__(self, "assumptions", choices)
+        if choices.is_chosen("affiliate-status"):
+            object.__setattr__(self, "status", choices.variant("affiliate-status"))
+        if choices.is_chosen("send-welcome"):
+            object.__setattr__(self, "send_welcome", choices.variant("send-welcome"))
+        if choices.variant("new-affiliate-offer") == "account-default":
+            object.__setattr__(self, "offer", None)
+        elif not self.offer:
+            object.__setattr__(self, "offer", CHOSEN_OFFER)
 
     @classmethod
     def from_destination(

@@ -19,9 +19,11 @@ __all__ = [
     "DEFAULT_INITIAL_SYNC_DELAY",
     "DEFAULT_SYNC_INTERVAL",
     "DEFAULT_SYNC_INTERVAL_MAX",
+    "SYNC_TIMINGS",
     "Computation",
     "EngageInputError",
     "Member",
+    "SyncTiming",
     "parse_computation",
     "parse_members",
 ]
@@ -49,6 +51,31 @@ _MEMBER_FIELDS = frozenset({"userId", "anonymousId", "email", "emails", "traits"
 DEFAULT_INITIAL_SYNC_DELAY = 6 * 3600.0
 DEFAULT_SYNC_INTERVAL = 2 * 3600.0
 DEFAULT_SYNC_INTERVAL_MAX = 3 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTiming:
+    """The times a definition that gives none gets: a variant of ``engage-timing``."""
+
+    variant: str
+    initial_sync_delay: float
+    sync_interval: float
+    sync_interval_max: float
+
+
+# engage-timing's variants (docs/assumptions.md): the seed's reading, and the former timing.
+SYNC_TIMINGS: Mapping[str, SyncTiming] = {
+    timing.variant: timing
+    for timing in (
+        SyncTiming(
+            "six-hours-then-two-to-three",
+            DEFAULT_INITIAL_SYNC_DELAY,
+            DEFAULT_SYNC_INTERVAL,
+            DEFAULT_SYNC_INTERVAL_MAX,
+        ),
+        SyncTiming("immediate-then-hourly", 0.0, 3600.0, 3600.0),
+    )
+}
 
 
 class EngageInputError(InputError):
@@ -79,6 +106,8 @@ class Computation:
     initial_sync_delay: float = DEFAULT_INITIAL_SYNC_DELAY
     sync_interval: float = DEFAULT_SYNC_INTERVAL
     sync_interval_max: float = DEFAULT_SYNC_INTERVAL_MAX
+    # The engage-timing variant whose times filled in what the definition left out, if any.
+    timing_assumed: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,9 +140,15 @@ class Member:
 
 
 def parse_computation(
-    data: Any, *, new_id: Callable[[str], str], default_space: str
+    data: Any,
+    *,
+    new_id: Callable[[str], str],
+    default_space: str,
+    timing: SyncTiming = SYNC_TIMINGS["six-hours-then-two-to-three"],
 ) -> Computation:
-    """A :class:`Computation` from a JSON definition; ``new_id(prefix)`` makes missing ids."""
+    """A :class:`Computation` from a JSON definition; ``new_id(prefix)`` makes missing ids.
+
+    Times the definition leaves out come from ``timing`` (the ``engage-timing`` variant)."""
     if not isinstance(data, dict):
         raise EngageInputError("", "the definition must be a JSON object with at least a name")
     _no_unknown(data, _DEFINITION_FIELDS, "")
@@ -145,16 +180,20 @@ def parse_computation(
         computation_id=_text(data, "computationId") or new_id(_ID_PREFIX[computation_class]),
         space_id=_text(data, "spaceId") or default_space,
         include_traits=_names(data.get("includeTraits", []), "includeTraits"),
-        initial_sync_delay=_seconds(data, "initialSyncDelay", DEFAULT_INITIAL_SYNC_DELAY),
-        **_interval(data),
+        initial_sync_delay=_seconds(data, "initialSyncDelay", timing.initial_sync_delay),
+        **_interval(data, timing),
+        timing_assumed=None if data.keys() >= _TIMES else timing.variant,
     )
 
 
-def _interval(data: Mapping[str, Any]) -> dict[str, float]:
+_TIMES = frozenset({"initialSyncDelay", "syncInterval"})
+
+
+def _interval(data: Mapping[str, Any], timing: SyncTiming) -> dict[str, float]:
     """The bounds of the time between syncs; ``syncInterval`` alone is a fixed cadence."""
-    low = _seconds(data, "syncInterval", DEFAULT_SYNC_INTERVAL)
+    low = _seconds(data, "syncInterval", timing.sync_interval)
     fixed = "syncInterval" in data and "syncIntervalMax" not in data
-    high = low if fixed else _seconds(data, "syncIntervalMax", DEFAULT_SYNC_INTERVAL_MAX)
+    high = low if fixed else _seconds(data, "syncIntervalMax", timing.sync_interval_max)
     if high < low:
         raise EngageInputError(
             "syncIntervalMax",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from emulator.assumptions import ASSUMPTIONS, AssumptionNote
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.journal.traces import Journal, Trace
@@ -78,16 +79,20 @@ class EngageSimulator:
         """Compute the sync of snapshot ``members`` and queue its identifies; do not wait."""
         runtime = self._runtime
         result = runtime.engage.sync(key, members, at=at.timestamp() if at else None)
+        timing_note = None if at is not None else _timing_note(result.computation, result.number)
         traces = []
         for item in result.sent:
             change = item.change.change
             trace = runtime.journal.new_trace("engage", item.message)
+            detail: dict[str, Any] = {"sync": result.number, "kind": result.kind, "change": change}
+            if timing_note is not None:
+                detail["assumptions"] = [timing_note.to_dict()]
             trace.add_hop(
                 "engage",
                 f"{result.kind} sync {result.number} of {result.computation.computation_class} "
                 f"{key}: {change}",
                 ok=True,
-                detail={"sync": result.number, "kind": result.kind, "change": change},
+                detail=detail,
             )
             traces.append(trace)
         await runtime.accept_all(traces)
@@ -103,3 +108,19 @@ class EngageSimulator:
             timeout = config.delivery_timeout + config.refersion_timeout + 1
         await self._runtime.pipeline.wait_settled(list(run.traces), timeout)
         return run
+
+
+def _timing_note(computation: Computation, number: int) -> AssumptionNote | None:
+    """What ``engage-timing`` decided about this sync's time, when the definition did not."""
+    variant = computation.timing_assumed
+    if variant is None:
+        return None
+    if number == 1:
+        when = f"initial sync {computation.initial_sync_delay:g} s after the audience was defined"
+    else:
+        when = (
+            f"sync {number} {computation.sync_interval:g}-{computation.sync_interval_max:g} s "
+            "after the previous one"
+        )
+    other = next(name for name in ASSUMPTIONS["engage-timing"].variant_names if name != variant)
+    return AssumptionNote("engage-timing", variant, when, f"{other} would time it otherwise")

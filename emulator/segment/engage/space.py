@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from emulator.assumptions import AssumptionChoices
 from emulator.errors import EmulatorError
 from emulator.segment.engage.input import (
+    SYNC_TIMINGS,
     Computation,
     EngageInputError,
     Member,
@@ -125,16 +127,30 @@ class _State:
 class EngageSpace:
     """One Engage space: its computations and what each one last synced to Refersion."""
 
-    def __init__(self, *, rng: random.Random, member_limit: int = 100_000) -> None:
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        member_limit: int = 100_000,
+        choices: AssumptionChoices | None = None,
+    ) -> None:
         self._rng = rng
         self._member_limit = member_limit
+        self._timing = SYNC_TIMINGS[(choices or AssumptionChoices()).variant("engage-timing")]
         self.space_id = "spa_" + self._token(22)
         self._states: dict[str, _State] = {}
+
+    def assume(self, choices: AssumptionChoices) -> None:
+        """Time computations defined from now on by ``choices``' ``engage-timing`` variant."""
+        self._timing = SYNC_TIMINGS[choices.variant("engage-timing")]
 
     def define(self, data: Any, *, now: float) -> Computation:
         """Add an audience or computed trait from its JSON definition, created at ``now``."""
         computation = parse_computation(
-            data, new_id=lambda prefix: prefix + self._token(27), default_space=self.space_id
+            data,
+            new_id=lambda prefix: prefix + self._token(27),
+            default_space=self.space_id,
+            timing=self._timing,
         )
         if computation.key in self._states:
             raise ComputationExists(

@@ -23,6 +23,7 @@ from emulator.secrets_mask import mask_secret
 from emulator.segment.delivery_policy import (
     AttemptVerdict,
     RetryPolicy,
+    api_key_missing,
     classify,
     parse_retry_after,
 )
@@ -227,8 +228,10 @@ class DeliveryPipeline:
 
     async def _attempt(self, trace: Trace) -> None:
         runtime = self._runtime
-        if not runtime.config.effective_api_key.strip():
-            self._refuse_settings(trace)
+        api_key = runtime.config.effective_api_key
+        choices = runtime.config.assumptions_in_force
+        if api_key_missing(api_key, choices):
+            self._refuse_settings(trace, blank=api_key != "")
             return
         clock = runtime.clock
         now = clock.now()
@@ -246,6 +249,14 @@ class DeliveryPipeline:
                 "request": {"url": url, "headers": dict(shown_headers)},
             },
         )
+        if api_key and not api_key.strip():
+            note = AssumptionNote(
+                "empty-api-key",
+                choices.variant("empty-api-key"),
+                "a whitespace-only API key is sent as given",
+                "blank: INVALID_SETTINGS, never sent",
+            )
+            hop.detail.setdefault("assumptions", []).append(note.to_dict())
         runtime.journal.changed(trace)
         if trace.message_id is not None:
             self.in_flight[trace.message_id] = trace
@@ -282,7 +293,7 @@ class DeliveryPipeline:
         if error == "ETIMEDOUT":
             note = AssumptionNote(
                 "delivery-timeout",
-                runtime.config.assumptions.variant("delivery-timeout"),
+                runtime.config.assumptions_in_force.variant("delivery-timeout"),
                 f"no answer within {_duration(runtime.delivery_timeout)}: a timeout, retried",
             )
             hop.detail.setdefault("assumptions", []).append(note.to_dict())
@@ -314,14 +325,25 @@ class DeliveryPipeline:
             self._outstanding.discard(trace.id)
         runtime.journal.changed(trace)
 
-    def _refuse_settings(self, trace: Trace) -> None:
+    def _refuse_settings(self, trace: Trace, *, blank: bool) -> None:
         """The destination's one required setting, the API key, is empty: Segment discards
-        the event as ``INVALID_SETTINGS`` without sending it (docs/reason-codes.md)."""
+        the event as ``INVALID_SETTINGS`` without sending it (docs/reason-codes.md).
+
+        ``blank``: the key is whitespace, missing only under ``empty-api-key=blank``."""
+        detail: dict[str, object] = {"classification": "discarded.INVALID_SETTINGS"}
+        if blank:
+            note = AssumptionNote(
+                "empty-api-key",
+                self._runtime.config.assumptions_in_force.variant("empty-api-key"),
+                "a whitespace-only API key counts as missing",
+                "empty-only: it would be sent, and Refersion would answer 401",
+            )
+            detail["assumptions"] = [note.to_dict()]
         trace.add_hop(
             "delivery",
             "not sent: the destination's API key setting is empty → discarded.INVALID_SETTINGS",
             ok=False,
-            detail={"classification": "discarded.INVALID_SETTINGS"},
+            detail=detail,
         )
         trace.outcome = "discarded"
         trace.reason = "INVALID_SETTINGS"
@@ -358,7 +380,7 @@ class DeliveryPipeline:
         now = runtime.clock.now()
         first = trace.first_attempt_at if trace.first_attempt_at is not None else now
         trace.reason = label
-        choices = runtime.config.assumptions
+        choices = runtime.config.assumptions_in_force
         notes = hop.detail.setdefault("assumptions", [])
         if retry_after is not None:
             hop.detail["retryAfterSeconds"] = retry_after

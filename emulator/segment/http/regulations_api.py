@@ -66,7 +66,7 @@ def create_regulation(runtime: SegmentHost, request: RegulationRequest) -> Regul
         runtime.suppressions.unsuppress(request.subject_ids)
     if not kind.forwards:
         return regulation
-    variant = runtime.config.assumptions.variant("regulation-forwarding")
+    variant = runtime.config.assumptions_in_force.variant("regulation-forwarding")
     regulation.forwarded = variant == "forward"
     for job, user_id in enumerate(request.subject_ids, start=1):
         message = delete_message(

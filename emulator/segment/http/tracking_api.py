@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from emulator.assumptions import AssumptionChoices, AssumptionNote
 from emulator.journal.durability import JournalWriteError
 from emulator.secrets_mask import mask_fields
 from emulator.segment.cors import answers_browsers, preflight, response_headers
@@ -50,7 +51,8 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """
     response = await handler(request)
     if answers_browsers(request.path) and not response.prepared:
-        response.headers.update(response_headers(request.headers.get("Origin")))
+        choices = request.app[SEGMENT_HOST].config.assumptions_in_force
+        response.headers.update(response_headers(request.headers.get("Origin"), choices))
     return response
 
 
@@ -60,6 +62,7 @@ async def tracking_preflight(request: web.Request) -> web.Response:
         request.headers.get("Origin"),
         request.headers.get("Access-Control-Request-Method"),
         request.headers.get("Access-Control-Request-Headers"),
+        choices=request.app[SEGMENT_HOST].config.assumptions_in_force,
         extra_headers=request.app[SEGMENT_HOST].config.cors_extra_headers,
     )
     if answer.refusal is not None:
@@ -121,7 +124,12 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         received_at=received_at,
         source_id=runtime.config.source_id,
         new_message_id=lambda: str(uuid.uuid4()),
+        # The one-letter type paths are the browser library's own (/v1/b is shared with the
+        # mobile libraries, so there the event's context.library.name decides).
+        browser_path=name in SHORT_PATHS and name != "b",
+        choices=runtime.config.assumptions_in_force,
     )
+    cors_notes = _cors_notes(request.headers.get("Origin"), runtime.config.assumptions_in_force)
     expected_key = runtime.config.write_key
     key_refused = expected_key is not None and parsed.write_key != expected_key
     trace_ids = []
@@ -142,11 +150,15 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
             trace.add_hop("ingest", f"dropped at ingest: {reason} ({detail})", ok=False)
             runtime.journal.changed(trace)
             continue
+        accepted: dict[str, object] = {"raw": shown_raw}
+        notes = [*event.assumptions, *cors_notes]
+        if notes:
+            accepted["assumptions"] = [note.to_dict() for note in notes]
         trace.add_hop(
             "ingest",
             f"accepted by POST {request.path}",
             ok=True,
-            detail={"raw": shown_raw},
+            detail=accepted,
             violations=runtime.contracts.validate("segment/message", shown_raw),
         )
         if runtime.suppress(trace):
@@ -160,3 +172,27 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     except JournalWriteError as exc:
         raise BodyError(503, "journal_unavailable", f"events not stored; retry ({exc})") from None
     return json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})
+
+
+def _cors_notes(origin: str | None, choices: AssumptionChoices) -> list[AssumptionNote]:
+    """What a page's event relied on: how the answer's CORS headers named its origin."""
+    if origin is None or "Access-Control-Allow-Origin" not in response_headers(origin, choices):
+        return []
+    variant = choices.variant("cors-origin")
+    if variant == "wildcard":
+        return [
+            AssumptionNote(
+                "cors-origin",
+                variant,
+                f"answered {origin} with Access-Control-Allow-Origin: *",
+                "echo-with-credentials: credentialed requests would be readable too",
+            )
+        ]
+    return [
+        AssumptionNote(
+            "cors-origin",
+            variant,
+            f"answered {origin} with its own origin and credentials allowed",
+            "wildcard: '*', a credentialed request (a JSON Blob beacon) would be blocked",
+        )
+    ]

@@ -101,12 +101,13 @@ class HttpDriver:
 
     @property
     def status(self) -> str:
-        # The setting, or the affiliate-status assumption when one was chosen.
+        # The --status setting, or the affiliate-status variant in force.
         return self._emulator.runtime.mapping_settings.status
 
     @property
     def offer(self) -> str | None:
-        return self._emulator.config.destination.offer
+        # The --offer setting, or the new-affiliate-offer variant in force.
+        return self._emulator.runtime.mapping_settings.offer
 
     def begin_example(self) -> None:
         self._call(self._begin())
