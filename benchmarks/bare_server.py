@@ -1,4 +1,7 @@
-"""The baseline: a bare aiohttp app that parses the same JSON body and answers 200.
+"""The per-exchange reference: a bare aiohttp app that parses the JSON body and answers 200.
+
+``/v1/batch`` takes a batch, ``/v1/identify`` one identify per request (the single-request
+reference), and nothing else happens: no contracts, journal, store or onward exchange.
 
 ``python benchmarks/bare_server.py`` prints ``listening on http://127.0.0.1:PORT`` and serves
 until SIGINT/SIGTERM.
@@ -18,6 +21,11 @@ async def batch(request: web.Request) -> web.Response:
     return web.json_response({"success": True})
 
 
+async def identify(request: web.Request) -> web.Response:
+    json.loads(await request.read())
+    return web.json_response({"success": True})
+
+
 async def health(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -25,6 +33,7 @@ async def health(_request: web.Request) -> web.Response:
 async def serve() -> None:
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app.router.add_post("/v1/batch", batch)
+    app.router.add_post("/v1/identify", identify)
     app.router.add_get("/_emulator/health", health)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -39,6 +39,26 @@ HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 
 
+@dataclass(frozen=True)
+class Load:
+    """How much each benchmark does: ``full`` for figures, ``quick`` and ``smoke`` to try it."""
+
+    startup_runs: int
+    batches: int  # of 100 identifies, for throughput
+    latency_seconds: int
+    contract_instances: int
+    memory_events: int
+    check_examples: int
+
+
+LOADS = {
+    "full": Load(7, 60, 5, 20_000, 100_000, 200),
+    "quick": Load(3, 20, 2, 2_000, 10_000, 50),
+    # Only proves every figure still comes out (the CI test); the figures mean nothing.
+    "smoke": Load(1, 2, 1, 200, 200, 2),
+}
+
+
 @dataclass
 class Results:
     figures: list[dict[str, Any]] = field(default_factory=list)
@@ -117,12 +137,13 @@ def identify_batches(batches: int, per_batch: int = 100) -> list[bytes]:
 
 
 def run_load(url: str, bodies: list[bytes], concurrency: int) -> dict[str, Any]:
+    """Post every body once to ``url`` from a load client in its own process."""
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
         handle.write(b"\n".join(bodies) + b"\n")
         path = handle.name
     try:
         out = subprocess.run(
-            [PYTHON, str(HERE / "load_client.py"), f"{url}/v1/batch", path, str(concurrency)],
+            [PYTHON, str(HERE / "load_client.py"), url, path, str(concurrency)],
             capture_output=True,
             text=True,
             check=True,
@@ -172,8 +193,8 @@ def peak_rss_mb(pid: int) -> float:
 # ---- the benchmarks ------------------------------------------------------------------------
 
 
-def bench_startup(results: Results, quick: bool) -> None:
-    runs = 3 if quick else 7
+def bench_startup(results: Results, load: Load) -> None:
+    runs = load.startup_runs
     # An installed package has its bytecode compiled (pip does it; so does a first run unless
     # PYTHONDONTWRITEBYTECODE is set), as aiohttp's has for the baseline: time that case.
     subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "emulator")], check=True)
@@ -193,36 +214,49 @@ def bench_startup(results: Results, quick: bool) -> None:
     results.add("startup.ratio", emulator / bare, "x")
 
 
-def bench_throughput(results: Results, quick: bool) -> None:
-    batches = 20 if quick else 100
-    bodies = identify_batches(batches)
-    total = batches * 100
+def relay_command() -> list[str]:
+    return [PYTHON, str(HERE / "relay_server.py")]
 
-    def bare_rps() -> float:
-        # The bare server answers in about a millisecond: repeat the bodies so the window is
-        # seconds long, like the emulator's, not a blip a neighbour's burst can swallow.
-        with server(bare_command()) as (url, _):
-            bare = run_load(url, bodies * (5 if quick else 30), concurrency=8)
-        return float(bare["requests"] / bare["seconds"])
 
-    # Before and after the emulator, so a change in the machine's load shows in both.
-    before = bare_rps()
-    with server(emulator_command()) as (url, _):
+def single_identifies(count: int) -> list[bytes]:
+    """One identify per body, the same events as the batches carry."""
+    return [
+        json.dumps({"writeKey": "bench", **item}).encode()
+        for body in identify_batches(count // 100 + 1)
+        for item in json.loads(body)["batch"]
+    ][:count]
+
+
+def events_per_s(command: list[str], bodies: list[bytes], total: int) -> float:
+    """Events through a server until its health counts ``total`` affiliates, per second."""
+    with server(command) as (url, _):
         started = time.perf_counter()
-        load = run_load(url, bodies, concurrency=8)
+        run_load(f"{url}/v1/batch", bodies, concurrency=8)
         wait_for(lambda: get_json(f"{url}/_emulator/health")["affiliates"] >= total, 600)
-        elapsed = time.perf_counter() - started
-    after = bare_rps()
-    baseline = (before + after) / 2
-    results.add("throughput.bare_aiohttp", baseline, "requests/s")
-    results.add("throughput.bare_aiohttp.spread", abs(before - after) / baseline, "x")
-    results.add("throughput.ingest", load["requests"] / load["seconds"], "requests/s")
-    results.add("throughput.affiliates", total / elapsed, "affiliates/s")
-    results.add("throughput.ratio", (total / elapsed) / baseline, "x")
+        return total / (time.perf_counter() - started)
 
 
-def bench_latency(results: Results, quick: bool) -> None:
-    rate, seconds = 100, (2 if quick else 5)
+def bench_throughput(results: Results, load: Load) -> None:
+    bodies = identify_batches(load.batches)
+    total = load.batches * 100
+    # The relay before and after the emulator, so a change in the machine's load shows.
+    before = events_per_s(relay_command(), bodies, total)
+    emulator = events_per_s(emulator_command(), bodies, total)
+    after = events_per_s(relay_command(), bodies, total)
+    relay = (before + after) / 2
+    with server(bare_command()) as (url, _):
+        single = run_load(f"{url}/v1/identify", single_identifies(total), concurrency=8)
+    single_rps = single["requests"] / single["seconds"]
+    results.add("throughput.relay_ceiling", relay, "events/s")
+    results.add("throughput.relay_ceiling.spread", abs(before - after) / relay, "x")
+    results.add("throughput.affiliates", emulator, "affiliates/s")
+    results.add("throughput.ratio_to_relay", emulator / relay, "x")
+    results.add("throughput.single_request", single_rps, "requests/s")
+    results.add("throughput.ratio_to_single_request", emulator / single_rps, "x")
+
+
+def bench_latency(results: Results, load: Load) -> None:
+    rate, seconds = 100, load.latency_seconds
 
     async def drive(url: str) -> None:
         loop = asyncio.get_running_loop()
@@ -304,12 +338,12 @@ def hot_path_instances(count: int) -> dict[str, list[Any]]:
     }
 
 
-def bench_contracts(results: Results, quick: bool) -> None:
+def bench_contracts(results: Results, load: Load) -> None:
     from emulator.contract_checks.contract_set import ContractSet
 
     contracts = ContractSet.load()
     reference = contracts.reference()
-    count = 2_000 if quick else 20_000
+    count = load.contract_instances
     for name, instances in hot_path_instances(count).items():
         # The reference goes first, on a tenth: email verdicts are remembered, so the fast
         # path is timed on addresses nobody has checked yet, as an event's first check is.
@@ -325,15 +359,15 @@ def bench_contracts(results: Results, quick: bool) -> None:
         results.add(f"contracts.{name}.ratio", ours / dumps, "x")
 
 
-def bench_memory(results: Results, quick: bool) -> None:
-    events = 10_000 if quick else 100_000
+def bench_memory(results: Results, load: Load) -> None:
+    events = load.memory_events
     bodies = identify_batches(events // 100)
     with tempfile.TemporaryDirectory() as tmp:
         modes = [("cap", []), ("journal", ["--journal", str(Path(tmp) / "bench.db")])]
         for mode, extra in modes:
             with server(emulator_command(*extra)) as (url, pid):
                 started = time.perf_counter()
-                run_load(url, bodies, concurrency=8)
+                run_load(f"{url}/v1/batch", bodies, concurrency=8)
                 wait_for(lambda: get_json(f"{url}/_emulator/health")["pending"] == 0, 3600)
                 elapsed = time.perf_counter() - started
                 created = get_json(f"{url}/_emulator/health")["affiliates"]
@@ -342,11 +376,11 @@ def bench_memory(results: Results, quick: bool) -> None:
                 results.add(f"memory.peak_rss.{mode}", peak_rss_mb(pid), "MB")
                 results.add(f"memory.affiliates_per_s.{mode}", events / elapsed, "affiliates/s")
     with server(bare_command()) as (url, pid):
-        run_load(url, bodies[:100], concurrency=8)
+        run_load(f"{url}/v1/batch", bodies[:100], concurrency=8)
         results.add("memory.peak_rss.bare_aiohttp", peak_rss_mb(pid), "MB")
 
 
-def bench_check(results: Results, quick: bool) -> None:
+def bench_check(results: Results, load: Load) -> None:
     """``check`` examples/s vs generating the same strategies alone, via bench_check.py.
 
     For each stateless property, the cost of one example is timed both ways (same seed and
@@ -362,7 +396,7 @@ def bench_check(results: Results, quick: bool) -> None:
         print(f"# check skipped: the check command is not available here ({exc})", flush=True)
         results.skipped.append({"name": "check", "reason": str(exc)})
         return
-    options = check.CheckOptions(examples=50 if quick else 200, seed=1)
+    options = check.CheckOptions(examples=load.check_examples, seed=1)
     gen_wall = gen_cpu = e2e_wall = e2e_cpu = 0.0
     properties = [prop for prop in check.PROPERTIES if isinstance(prop, check.Property)]
     for prop in properties:
@@ -376,7 +410,7 @@ def bench_check(results: Results, quick: bool) -> None:
     results.add("check.ratio_cpu", gen_cpu / e2e_cpu, "x")
 
 
-BENCHMARKS: dict[str, Callable[[Results, bool], None]] = {
+BENCHMARKS: dict[str, Callable[[Results, Load], None]] = {
     "startup": bench_startup,
     "contracts": bench_contracts,
     "throughput": bench_throughput,
@@ -389,13 +423,15 @@ BENCHMARKS: dict[str, Callable[[Results, bool], None]] = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller loads")
+    parser.add_argument("--smoke", action="store_true", help="tiny loads: proves it runs")
     parser.add_argument("--only", help="comma-separated subset of " + ", ".join(BENCHMARKS))
     parser.add_argument("--json", default=str(ROOT / "reports" / "benchmarks.json"))
     args = parser.parse_args()
     chosen = args.only.split(",") if args.only else list(BENCHMARKS)
+    load = LOADS["smoke" if args.smoke else "quick" if args.quick else "full"]
     results = Results()
     for name in chosen:
-        BENCHMARKS[name](results, args.quick)
+        BENCHMARKS[name](results, load)
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {"machine": machine(), "figures": results.figures, "skipped": results.skipped}

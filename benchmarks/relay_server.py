@@ -1,0 +1,99 @@
+"""The relay ceiling: the emulator's HTTP exchanges per event, in one process, and no other work.
+
+``python benchmarks/relay_server.py`` prints ``listening on http://127.0.0.1:PORT`` and serves
+until SIGINT/SIGTERM. Per event it does what the emulator's design requires over real HTTP and
+nothing else: ``/v1/batch`` parses the batch, answers 200 and queues each event (a bounded
+queue, as the emulator's delivery backlog); eight workers (the emulator's default) POST each
+event to ``/destination``, which POSTs it to ``/refersion/v2/affiliate/new``, which parses it
+and answers; each answer is relayed back. No contracts, journal, store or mapping.
+``/_emulator/health`` reports ``affiliates`` (answers relayed back) and ``pending``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+WORKERS = 8
+BACKLOG = 2_000
+
+QUEUE = web.AppKey("queue", asyncio.Queue)
+STATE = web.AppKey("state", dict)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
+
+
+async def batch(request: web.Request) -> web.Response:
+    body = json.loads(await request.read())
+    queue = request.app[QUEUE]
+    for event in body["batch"]:
+        await queue.put(event)
+    return web.json_response({"success": True})
+
+
+async def destination(request: web.Request) -> web.Response:
+    message = json.loads(await request.read())
+    session = request.app[SESSION]
+    url = f"{request.app[STATE]['base']}/refersion/v2/affiliate/new"
+    async with session.post(url, data=json.dumps(message).encode()) as resp:
+        answer = json.loads(await resp.read())
+    return web.json_response(answer, status=resp.status)
+
+
+async def refersion(request: web.Request) -> web.Response:
+    json.loads(await request.read())
+    return web.json_response({"id": "1", "message": "created"})
+
+
+async def health(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    return web.json_response(
+        {"status": "ok", "affiliates": state["done"], "pending": request.app[QUEUE].qsize()}
+    )
+
+
+async def deliver(app: web.Application) -> None:
+    queue, state, session = app[QUEUE], app[STATE], app[SESSION]
+    headers = {"Content-Type": "application/json"}
+    while True:
+        event: Any = await queue.get()
+        url = f"{state['base']}/destination"
+        async with session.post(url, data=json.dumps(event).encode(), headers=headers) as resp:
+            json.loads(await resp.read())
+        state["done"] += 1
+        queue.task_done()
+
+
+async def serve() -> None:
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app[QUEUE] = asyncio.Queue(BACKLOG)
+    app[STATE] = {"done": 0, "base": ""}
+    app.router.add_post("/v1/batch", batch)
+    app.router.add_post("/destination", destination)
+    app.router.add_post("/refersion/v2/affiliate/new", refersion)
+    app.router.add_get("/_emulator/health", health)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    app[STATE]["base"] = f"http://{host}:{port}"
+    async with aiohttp.ClientSession() as session:
+        app[SESSION] = session
+        workers = [asyncio.create_task(deliver(app)) for _ in range(WORKERS)]
+        print(f"listening on http://{host}:{port}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        for worker in workers:
+            worker.cancel()
+        await runner.cleanup()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve())
