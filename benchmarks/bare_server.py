@@ -13,6 +13,7 @@ import asyncio
 import json
 import signal
 
+import uvloop
 from aiohttp import web
 
 
@@ -49,4 +50,5 @@ async def serve() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve())
+    # The loop serve runs on (emulator/commands/event_loop.py), so the baseline is like with like.
+    uvloop.run(serve())

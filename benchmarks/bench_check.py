@@ -15,7 +15,6 @@ Not a test: it prints figures and asserts nothing.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from hypothesis import given, seed
 
 from emulator.check import PROPERTIES, CheckOptions, Property
 from emulator.check.runner import hypothesis_settings
+from emulator.commands import event_loop
 from emulator.config import EmulatorConfig
 from emulator.server.runners.check_driver import run_check
 
@@ -63,7 +63,7 @@ def end_to_end(prop: Property, options: CheckOptions) -> Timing:
     config = EmulatorConfig(port=0, retry_budget=5.0, retry_initial_backoff=0.05, seed=1)
     chosen = CheckOptions(examples=options.examples, seed=options.seed, properties=(prop.name,))
     cpu, wall = time.process_time(), time.perf_counter()
-    report = asyncio.run(run_check(config, chosen))
+    report = event_loop.run(run_check(config, chosen))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     [result] = report.results
     if result.failure is not None:

@@ -17,6 +17,7 @@ import signal
 from typing import Any
 
 import aiohttp
+import uvloop
 from aiohttp import web
 
 WORKERS = 8
@@ -96,4 +97,5 @@ async def serve() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve())
+    # The loop serve runs on (emulator/commands/event_loop.py), so the baseline is like with like.
+    uvloop.run(serve())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 from pathlib import Path
 from typing import IO
@@ -12,6 +11,7 @@ from emulator.assumptions import ASSUMPTIONS, AssumptionChoices
 from emulator.check import PROPERTY_NAMES, CheckOptions, CheckReport
 from emulator.check.counterexample import write_fixture
 from emulator.check.variants import AcrossReport, not_checked, plan_variant_runs
+from emulator.commands import event_loop
 from emulator.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -144,7 +144,7 @@ def run_report(
         config = dataclasses.replace(config, assumptions=choices)
     progress = _Progress(stderr) if stderr.isatty() else None
     try:
-        report = asyncio.run(run_check(config, options, mapping=mapping, progress=progress))
+        report = event_loop.run(run_check(config, options, mapping=mapping, progress=progress))
     finally:
         if progress is not None:
             progress.close()

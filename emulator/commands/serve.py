@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from emulator.access import MIN_TOKEN_LENGTH, is_loopback_host, new_control_token
+from emulator.commands import event_loop
 from emulator.commands.options import (
     EXIT_OK,
     add_emulator_options,
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
         allowed_hosts=tuple(args.allow_host),
         **durability,
     )
-    return asyncio.run(
+    return event_loop.run(
         _serve_async(config, mapping_from_args(args), stdout, token_generated=generated)
     )
 
