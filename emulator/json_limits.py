@@ -35,6 +35,7 @@ __all__ = [
     "check_json_limits",
     "strict_dumps",
     "strict_loads",
+    "within_limits",
 ]
 
 _MAX_SHOWN_POINTER = 120
@@ -79,7 +80,15 @@ def check_json_limits(value: Any, limits: JsonLimits = JsonLimits(), *, what: st
     """Raise :class:`JsonLimitExceeded` naming the first limit ``value`` breaks, and where.
 
     Iterative, so a document nested deeper than Python's recursion limit is measured too.
+    A fast pass (:func:`within_limits`) answers for the bodies that break nothing, which is
+    nearly all of them; this walk, which keeps each value's path, runs when it cannot.
     """
+    if not within_limits(value, limits):
+        _name_the_break(value, limits, what)
+
+
+def _name_the_break(value: Any, limits: JsonLimits, what: str) -> None:
+    """The reference walk: raise naming the first limit ``value`` breaks, or return."""
     pending: list[tuple[Any, int, _Path]] = [(value, 1, None)]
     while pending:
         item, depth, path = pending.pop()
@@ -128,6 +137,52 @@ def check_json_limits(value: Any, limits: JsonLimits = JsonLimits(), *, what: st
         for key, child in item.items():
             pending.append((key, depth + 1, (path, key)))
             pending.append((child, depth + 1, (path, key)))
+
+
+# The fast pass recurses; past this depth it leaves the document to the iterative walk.
+_FAST_MAX_DEPTH = 200
+
+
+def within_limits(value: Any, limits: JsonLimits = JsonLimits()) -> bool:
+    """``True`` only if :func:`check_json_limits` would find nothing wrong with ``value``.
+
+    The fast pass over parsed JSON, run on every body at every hop: no paths kept, exact
+    types only. ``False`` means "not sure" (a break, a type parsed JSON never holds, nesting
+    past 200 levels), and the walk that names the break decides;
+    tests/test_json_limits.py checks both answer alike.
+    """
+    max_depth = min(limits.max_depth, _FAST_MAX_DEPTH)
+    max_string = limits.max_string_length
+    max_fields = limits.max_object_fields
+    lone_surrogate = _LONE_SURROGATE.search
+    isfinite = math.isfinite
+
+    def fits(item: Any, depth: int) -> bool:
+        kind = type(item)
+        if kind is str:
+            return len(item) <= max_string and (item.isascii() or not lone_surrogate(item))
+        if kind is int or kind is bool or item is None:
+            return True
+        if kind is float:
+            return isfinite(item)
+        if depth > max_depth:
+            return False
+        if kind is dict:
+            if len(item) > max_fields:
+                return False
+            for key, child in item.items():
+                if type(key) is not str or len(key) > max_string:
+                    return False
+                if not key.isascii() and lone_surrogate(key):
+                    return False
+                if not fits(child, depth + 1):
+                    return False
+            return True
+        if kind is list:
+            return all(fits(child, depth + 1) for child in item)
+        return False
+
+    return fits(value, 1)
 
 
 def strict_dumps(value: Any, *, compact: bool = False) -> str:

@@ -12,11 +12,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+# _name_the_break: the reference walk the fast pass stands beside (the differential test).
 from emulator.json_limits import (
     SEGMENT_BATCH_BYTES,
     JsonLimitExceeded,
     JsonLimits,
+    _name_the_break,
     check_json_limits,
+    within_limits,
 )
 from emulator.segment.ingest import TrackingRequestError, parse_tracking_request
 from emulator.server.emulator import Emulator
@@ -107,6 +110,50 @@ def test_long_pointers_are_shortened_in_the_message() -> None:
 )
 def test_small_documents_always_pass(value: Any) -> None:
     check_json_limits(value)
+
+
+# Hostile leaves beside ordinary ones: lone surrogates, non-finite and huge numbers.
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(["\udc00", "a\ud800b", "é\udfff", 1e400, -1e400, "ok", "é"])
+    | st.text(max_size=6)
+)
+_KEYS = st.text(max_size=4) | st.sampled_from(["\udc00", "k\ud83d"])
+
+
+@given(
+    st.recursive(
+        _LEAVES,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+        max_leaves=25,
+    ),
+    st.builds(
+        JsonLimits,
+        max_depth=st.integers(1, 5),
+        max_string_length=st.integers(0, 6),
+        max_object_fields=st.integers(0, 4),
+    ),
+)
+def test_the_fast_pass_agrees_with_the_walk_that_names_the_break(
+    value: Any, limits: JsonLimits
+) -> None:
+    """The fast pass says "fits" exactly when the reference walk finds nothing wrong."""
+    try:
+        _name_the_break(value, limits, "body")
+    except JsonLimitExceeded:
+        assert not within_limits(value, limits)
+    else:
+        assert within_limits(value, limits)
+
+
+def test_the_fast_pass_leaves_deep_documents_to_the_walk() -> None:
+    assert not within_limits(nested(300), JsonLimits(max_depth=10**6))
+    check_json_limits(nested(300), JsonLimits(max_depth=10**6))
+    with pytest.raises(JsonLimitExceeded, match="max_depth"):
+        check_json_limits(nested(600))
 
 
 def test_custom_limits_apply() -> None:
