@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/profile_e2e.py [--events 6000] [--top 25]
 
-Runs the emulator in this process (as ``serve`` does: default configuration, the serving
-garbage-collector settings) under cProfile while the benchmark's load client, in its own
+Runs the emulator in this process (as ``serve`` does: default configuration, its event loop,
+the serving garbage-collector settings) under cProfile while the benchmark's load client, in its own
 process, posts batches of 100 identifies; stops when every affiliate exists. Each function's
 own time (cProfile's ``tottime``) is charged to the component its code lives in; the time of
 a builtin or standard-library function (``zlib.compress``, ``sqlite3``, ``isinstance``) is
@@ -32,6 +32,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench import identify_batches  # noqa: E402
+
+from emulator.commands import event_loop  # noqa: E402
 
 # First match wins: (component, substrings of the code's file or a C function's name).
 COMPONENTS: list[tuple[str, tuple[str, ...]]] = [
@@ -114,7 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     profiler = cProfile.Profile()
     profiler.enable()
-    elapsed = asyncio.run(drive(args.events))
+    elapsed = event_loop.run(drive(args.events))
     profiler.disable()
     stats: dict[Func, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     by_component: dict[str, float] = defaultdict(float)

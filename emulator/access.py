@@ -24,6 +24,7 @@ Pure decisions over plain request facts; ``server/access_middleware.py`` applies
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 import secrets
@@ -74,8 +75,12 @@ class Refusal:
     message: str
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` (a name or an address, without port) can only mean this machine."""
+    """Whether ``host`` (a name or an address, without port) can only mean this machine.
+
+    Remembered: every request's Host header and peer address ask, and they hardly vary.
+    """
     name = host.strip("[]").rstrip(".").lower()
     if name == "localhost" or name.endswith(".localhost"):
         return True
