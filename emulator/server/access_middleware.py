@@ -13,6 +13,7 @@ from emulator.access import (
     is_loopback_host,
     token_matches,
 )
+from emulator.config import EmulatorConfig
 from emulator.server.keys import RUNTIME
 from emulator.web.errors import json_error
 
@@ -26,12 +27,7 @@ _TOKEN_HEADER = "X-Emulator-Token"  # noqa: S105 (a header name)
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse with a JSON 401/403 what :func:`emulator.access.check_access` refuses."""
     config = request.app[RUNTIME].config
-    policy = AccessPolicy(
-        loopback_only=is_loopback_host(config.host),
-        control_token=config.control_token,
-        allowed_hosts=frozenset(name.rstrip(".").lower() for name in config.allowed_hosts),
-        default_keys=config.default_keys,
-    )
+    policy = _policy(config)
     query_token = request.query.get("token")
     refusal = check_access(
         policy,
@@ -65,6 +61,26 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
             samesite="Strict",
         )
     return response
+
+
+# The policy of the configuration last seen, built once, not per request (a configuration is
+# frozen; a process usually runs one). Compared by identity: another configuration rebuilds it.
+_last: tuple[EmulatorConfig, AccessPolicy] | None = None
+
+
+def _policy(config: EmulatorConfig) -> AccessPolicy:
+    global _last
+    last = _last
+    if last is not None and last[0] is config:
+        return last[1]
+    policy = AccessPolicy(
+        loopback_only=is_loopback_host(config.host),
+        control_token=config.control_token,
+        allowed_hosts=frozenset(name.rstrip(".").lower() for name in config.allowed_hosts),
+        default_keys=config.default_keys,
+    )
+    _last = (config, policy)
+    return policy
 
 
 def _bearer(header: str | None) -> str | None:
