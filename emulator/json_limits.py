@@ -157,17 +157,19 @@ def within_limits(value: Any, limits: JsonLimits = JsonLimits()) -> bool:
     lone_surrogate = _LONE_SURROGATE.search
     isfinite = math.isfinite
 
-    def fits(item: Any, depth: int) -> bool:
-        kind = type(item)
+    def leaf_fits(item: Any, kind: type) -> bool:
         if kind is str:
             return len(item) <= max_string and (item.isascii() or not lone_surrogate(item))
-        if kind is int or kind is bool or item is None:
-            return True
         if kind is float:
             return isfinite(item)
+        return kind is int or kind is bool or item is None
+
+    # Containers recurse; their leaves are checked in the loop (most values are strings
+    # directly inside an object, and a call per leaf would cost more than the check).
+    def fits(item: Any, depth: int) -> bool:
         if depth > max_depth:
             return False
-        if kind is dict:
+        if type(item) is dict:
             if len(item) > max_fields:
                 return False
             for key, child in item.items():
@@ -175,14 +177,27 @@ def within_limits(value: Any, limits: JsonLimits = JsonLimits()) -> bool:
                     return False
                 if not key.isascii() and lone_surrogate(key):
                     return False
-                if not fits(child, depth + 1):
+                kind = type(child)
+                if kind is str:
+                    if len(child) > max_string or (not child.isascii() and lone_surrogate(child)):
+                        return False
+                elif kind is dict or kind is list:
+                    if not fits(child, depth + 1):
+                        return False
+                elif not leaf_fits(child, kind):
                     return False
             return True
-        if kind is list:
-            return all(fits(child, depth + 1) for child in item)
-        return False
+        for child in item:
+            kind = type(child)
+            if kind is dict or kind is list:
+                if not fits(child, depth + 1):
+                    return False
+            elif not leaf_fits(child, kind):
+                return False
+        return True
 
-    return fits(value, 1)
+    kind = type(value)
+    return fits(value, 1) if kind is dict or kind is list else leaf_fits(value, kind)
 
 
 def strict_dumps(value: Any, *, compact: bool = False) -> str:
