@@ -104,7 +104,8 @@ def _has_lone_surrogate(value: object) -> bool:
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if _LONE_SURROGATE.search(item):
+            # An ASCII string cannot hold one: the search is for the rest.
+            if not item.isascii() and _LONE_SURROGATE.search(item):
                 return True
         elif isinstance(item, dict):
             pending.extend(item)
