@@ -8,18 +8,24 @@ streams it is given and returns the exit code: 0 success, 1 a contract or expect
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 from typing import IO
 
-from emulator.commands import assumptions, check, engage, generate, replay, send, serve
 from emulator.commands.options import EXIT_USAGE
 from emulator.errors import EmulatorError, InputError
 
 __all__ = ["main", "run"]
 
-COMMANDS: tuple[ModuleType, ...] = (serve, send, replay, check, generate, engage, assumptions)
+# Imported when used: ``serve`` need not load Hypothesis (``check``, ``generate``), which
+# is a quarter of its start-up (BENCHMARKS.md).
+COMMANDS = ("serve", "send", "replay", "check", "generate", "engage", "assumptions")
+
+
+def _command(name: str) -> ModuleType:
+    return importlib.import_module(f"emulator.commands.{name}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,10 +35,12 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{self.prog}: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with ``only`` that one command (it parses the same)."""
     parser = _Parser(prog="refersion-emulator", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
+        command = _command(name)
         command.add_arguments(commands.add_parser(command.NAME, help=command.HELP))
     return parser
 
@@ -43,9 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(argv: Sequence[str], *, stdout: IO[str], stderr: IO[str]) -> int:
     try:
-        args = build_parser().parse_args(list(argv))
-        command = next(c for c in COMMANDS if args.command == c.NAME)
-        code: int = command.run(args, stdout=stdout, stderr=stderr)
+        named = argv[0] if argv and argv[0] in COMMANDS else None
+        args = build_parser(named).parse_args(list(argv))
+        code: int = _command(args.command).run(args, stdout=stdout, stderr=stderr)
     except EmulatorError as exc:
         print(f"error: {exc}", file=stderr)
         return EXIT_USAGE
