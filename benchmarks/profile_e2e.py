@@ -11,7 +11,9 @@ charged to the components that called it, in proportion to the time each call si
 it (up to four calls up), so the shares add up to the profiled time. cProfile slows Python
 calls more than C code, so the shares lean towards Python-heavy parts; they say where the
 cost is, not what it would be without the profiler.
-Not a test: it prints figures and asserts nothing.
+With ``--relay`` the same load goes through the relay ceiling (relay_server.py) instead: the
+HTTP the design requires, profiled the same way. Not a test: it prints figures, asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import relay_server  # noqa: E402
 from bench import identify_batches  # noqa: E402
 
 from emulator.commands import event_loop  # noqa: E402
@@ -82,41 +86,53 @@ def shares(stats: dict[Func, Any], func: Func, depth: int = 0) -> dict[str, floa
     return found or {own: 1.0}
 
 
+async def load(url: str, events: int, done: Callable[[], int]) -> float:
+    """Post ``events`` identifies to ``url`` from the load client; seconds until ``done``."""
+    bodies = identify_batches(events // 100)
+    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
+        handle.write(b"\n".join(bodies) + b"\n")
+    started = time.perf_counter()
+    client = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(HERE / "load_client.py"),
+        f"{url}/v1/batch",
+        handle.name,
+        "8",
+        stdout=subprocess.DEVNULL,
+    )
+    await client.wait()
+    while done() < events:
+        await asyncio.sleep(0.02)
+    Path(handle.name).unlink()
+    return time.perf_counter() - started
+
+
 async def drive(events: int) -> float:
     from emulator.config import EmulatorConfig
     from emulator.server.emulator import Emulator
     from emulator.server.gc_tuning import tune_for_serving
 
-    bodies = identify_batches(events // 100)
-    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
-        handle.write(b"\n".join(bodies) + b"\n")
     async with Emulator(EmulatorConfig(port=0)) as emulator:
         tune_for_serving()
-        started = time.perf_counter()
-        client = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(HERE / "load_client.py"),
-            f"{emulator.url}/v1/batch",
-            handle.name,
-            "8",
-            stdout=subprocess.DEVNULL,
-        )
-        await client.wait()
-        while emulator.runtime.store.count() < events:
-            await asyncio.sleep(0.02)
-        elapsed = time.perf_counter() - started
-    Path(handle.name).unlink()
-    return elapsed
+        return await load(emulator.url, events, emulator.runtime.store.count)
+
+
+async def drive_relay(events: int) -> float:
+    async with relay_server.running() as (url, state):
+        return await load(url, events, lambda: int(state["done"]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=6_000)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--relay", action="store_true", help="profile the relay ceiling instead of the emulator"
+    )
     args = parser.parse_args()
     profiler = cProfile.Profile()
     profiler.enable()
-    elapsed = event_loop.run(drive(args.events))
+    elapsed = event_loop.run((drive_relay if args.relay else drive)(args.events))
     profiler.disable()
     stats: dict[Func, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     by_component: dict[str, float] = defaultdict(float)

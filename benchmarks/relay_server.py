@@ -12,8 +12,10 @@ and answers; each answer is relayed back. No contracts, journal, store or mappin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -69,10 +71,13 @@ async def deliver(app: web.Application) -> None:
         queue.task_done()
 
 
-async def serve() -> None:
+@contextlib.asynccontextmanager
+async def running() -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """The relay listening on loopback: its URL and its state (``done`` counts events)."""
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[QUEUE] = asyncio.Queue(BACKLOG)
     app[STATE] = {"done": 0, "base": ""}
+    app[SESSION] = aiohttp.ClientSession()
     app.router.add_post("/v1/batch", batch)
     app.router.add_post("/destination", destination)
     app.router.add_post("/refersion/v2/affiliate/new", refersion)
@@ -82,18 +87,24 @@ async def serve() -> None:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     host, port = runner.addresses[0][:2]
     app[STATE]["base"] = f"http://{host}:{port}"
-    async with aiohttp.ClientSession() as session:
-        app[SESSION] = session
-        workers = [asyncio.create_task(deliver(app)) for _ in range(WORKERS)]
-        print(f"listening on http://{host}:{port}", flush=True)
+    workers = [asyncio.create_task(deliver(app)) for _ in range(WORKERS)]
+    try:
+        yield app[STATE]["base"], app[STATE]
+    finally:
+        for worker in workers:
+            worker.cancel()
+        await runner.cleanup()
+        await app[SESSION].close()
+
+
+async def serve() -> None:
+    async with running() as (url, _state):
+        print(f"listening on {url}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await stop.wait()
-        for worker in workers:
-            worker.cancel()
-        await runner.cleanup()
 
 
 if __name__ == "__main__":
