@@ -8,6 +8,7 @@ then checks the result against Refersion's list.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pycountry
@@ -50,11 +51,14 @@ class CountryResult:
     rule: str
 
 
+# Customers send few distinct spellings, and pycountry's lookup walks its whole table.
+@functools.lru_cache(maxsize=1024)
 def normalise_country(value: str) -> CountryResult:
     """Return Refersion's two-letter code for ``value``, or say why there is none.
 
     ``iso_code`` is the ISO alpha-2 code when the value names a real country, even when
     Refersion's list does not include it; ``rule`` describes the step that decided.
+    Remembered: the answer is a frozen value and depends on ``value`` alone.
     """
     text = " ".join(value.split())
     if not text:
