@@ -94,9 +94,17 @@ async def read_body(request: web.Request, *, limit: int, too_large_status: int =
     timeout = request.app[BODY_TIMEOUT]
     chunks: list[bytes] = []
     size = 0
+    content = request.content
     try:
+        if content.is_eof():
+            # The whole body has arrived (and is inflated) already, as a small one has by
+            # the time its handler runs: nothing to wait for, nothing more to inflate.
+            whole = content.read_nowait()
+            if len(whole) > limit:
+                raise BodyError(too_large_status, "request_too_large", _too_large(request, limit))
+            return whole
         async with asyncio.timeout(timeout):
-            async for chunk in request.content.iter_chunked(64 * 1024):
+            async for chunk in content.iter_chunked(64 * 1024):
                 size += len(chunk)
                 if size > limit:
                     raise BodyError(
