@@ -47,6 +47,7 @@ from emulator.fake_refersion.validation import (
     parse_int,
     text_errors,
 )
+from emulator.refersion_endpoints import AFFILIATE_ENDPOINTS
 
 __all__ = [
     "AFFILIATE_NOT_FOUND",
@@ -110,15 +111,7 @@ class FakeRefersionOptions:
 class FakeRefersion:
     """Refersion's affiliate endpoints as a function of (endpoint, headers, body) → Reply."""
 
-    ENDPOINTS: tuple[str, ...] = (
-        "affiliate/new",
-        "affiliate/get",
-        "affiliate/list",
-        "affiliate/search",
-        "affiliate/edit",
-        "affiliate/status_change",
-        "affiliate/delete",
-    )
+    ENDPOINTS: tuple[str, ...] = AFFILIATE_ENDPOINTS
 
     def __init__(
         self,
