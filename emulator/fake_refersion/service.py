@@ -30,6 +30,7 @@ from typing import Any
 
 from emulator.config import RefersionCredentials
 from emulator.errors import ConfigError
+from emulator.fake_refersion.fields import AFFILIATE_FIELDS, COLUMN_OF
 from emulator.fake_refersion.reply import Reply, error_reply, errors_reply
 from emulator.fake_refersion.request import INVALID_CREDENTIALS, credentials_match, parse_body
 from emulator.fake_refersion.store import Affiliate, AffiliateStore, EmailTaken
@@ -37,7 +38,6 @@ from emulator.fake_refersion.validation import (
     CHANGE_STATUSES,
     EDIT_FIELDS,
     EMAIL_TAKEN,
-    NEW_OPTIONAL_FIELDS,
     check_edit,
     check_new_affiliate,
     id_errors,
@@ -187,9 +187,9 @@ class FakeRefersion:
         values["status"] = body.get("status") or "PENDING"
         offer = body.get("offer")
         values["offer_id"] = DEFAULT_OFFER_ID if offer is None else str(offer)
-        for name in NEW_OPTIONAL_FIELDS:
-            if name not in ("offer", "send_welcome"):
-                values[name] = body.get(name)
+        for field in AFFILIATE_FIELDS:
+            if field.new == "optional" and field.column is not None and field.nullable:
+                values[field.column] = body.get(field.name)
         try:
             affiliate = self._store.create(values)
         except EmailTaken:
@@ -259,7 +259,7 @@ class FakeRefersion:
         for item in body["affiliates"]:
             affiliate_id = int(item["id"])
             values = {
-                "offer_id" if name == "offer" else name: _edit_value(name, item[name])
+                COLUMN_OF[name]: _edit_value(name, item[name])
                 for name in EDIT_FIELDS
                 if name in item
             }

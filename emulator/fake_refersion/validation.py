@@ -31,6 +31,12 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from emulator.countries import REFERSION_COUNTRIES
+from emulator.fake_refersion.fields import (
+    AFFILIATE_FIELDS,
+    EDIT_FIELDS,
+    NEW_OPTIONAL_FIELDS,
+    NEW_REQUIRED_FIELDS,
+)
 from emulator.fake_refersion.reply import Reply, error_reply, errors_reply
 
 __all__ = [
@@ -69,41 +75,8 @@ NEW_STATUSES = ("ACTIVE", "PENDING")
 CHANGE_STATUSES = ("ACTIVE", "DENIED", "DISABLED")
 SEND_WELCOME_VALUES = ("TRUE", "FALSE")
 
-# In the order Refersion documents them; the first missing one is the one reported.
-NEW_REQUIRED_FIELDS = ("first_name", "last_name", "email", "password", "status")
-NEW_OPTIONAL_FIELDS = (
-    "offer",
-    "company",
-    "paypal_email",
-    "address1",
-    "address2",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "phone",
-    "send_welcome",
-    "conversion_trigger_coupon",
-    "unique_merchant_id",
-)
-# custom_fields is documented for edit but its ids mean nothing to the fake; it is ignored.
-EDIT_FIELDS = (
-    "offer",
-    "first_name",
-    "last_name",
-    "email",
-    "paypal_email",
-    "company",
-    "address1",
-    "address2",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "phone",
-)
 # Edit may clear these with null; names, email and offer must stay set.
-_EDIT_NULLABLE = frozenset(EDIT_FIELDS) - {"offer", "first_name", "last_name", "email"}
+_EDIT_NULLABLE = frozenset(f.name for f in AFFILIATE_FIELDS if f.edit is not None and f.nullable)
 _CHOICES: Mapping[str, frozenset[str]] = {
     "country": REFERSION_COUNTRIES,
     "send_welcome": frozenset(SEND_WELCOME_VALUES),
