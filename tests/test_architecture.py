@@ -25,6 +25,7 @@ _LEAVES = (
     "countries",
     "errors",
     "json_limits",
+    "junit",
     "refersion_endpoints",
     "secrets_mask",
     "version",
@@ -80,7 +81,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "emulator.strategies": frozenset(
         {"emulator.contract_checks", "emulator.countries", "emulator.segment"}
     ),
-    "emulator.check": frozenset({"emulator.errors", "emulator.journal", "emulator.strategies"}),
+    "emulator.check": frozenset(
+        {"emulator.errors", "emulator.journal", "emulator.junit", "emulator.strategies"}
+    ),
     "emulator.web": frozenset({"emulator.errors", "emulator.json_limits"}),
     "emulator.segment.http": frozenset(
         {
