@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.errors import EmulatorError
+from emulator.errors import InputError
 
 __all__ = ["JsonLimitExceeded", "JsonLimits", "check_json_limits"]
 
@@ -30,7 +30,7 @@ class JsonLimits:
     """Members of any one object."""
 
 
-class JsonLimitExceeded(EmulatorError):
+class JsonLimitExceeded(InputError):
     """A body breaks one of :class:`JsonLimits`; ``code`` names the limit for the 4xx answer."""
 
     def __init__(self, code: str, pointer: str, message: str) -> None:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.errors import EmulatorError
+from emulator.errors import StorageError
 from emulator.fake_refersion.fields import STORED_OPTIONAL, STORED_REQUIRED
 
 __all__ = [
@@ -34,7 +34,7 @@ _CODE_ALPHABET = string.ascii_lowercase + string.digits
 _CODE_ATTEMPTS = 100
 
 
-class StoreError(EmulatorError):
+class StoreError(StorageError):
     """Raised when the store is asked for something it cannot hold."""
 
 

@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
-from emulator.errors import EmulatorError
+from emulator.errors import StorageError
 from emulator.journal.store import JournalStore, JournalStoreError, record_for
 from emulator.journal.traces import Journal, Trace
 
@@ -29,7 +29,7 @@ _COALESCE = 0.02
 _RETRY_PAUSE = 0.5
 
 
-class JournalWriteError(EmulatorError):
+class JournalWriteError(StorageError):
     """The journal file could not be written; the events are not durable."""
 
 

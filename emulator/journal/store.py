@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from emulator.errors import EmulatorError
+from emulator.errors import StorageError
 from emulator.journal.traces import Trace, trace_sequence
 
 __all__ = ["JournalStore", "JournalStoreError", "StoredJournal", "TraceRecord", "record_for"]
@@ -46,7 +46,7 @@ _DEDUPED_ENTRIES = ("tracking-api", "delivery")
 TraceRecord = tuple[int, str, str, str | None, str, str | None, int, float, str]
 
 
-class JournalStoreError(EmulatorError):
+class JournalStoreError(StorageError):
     """The journal file cannot be read or written; the message names the file."""
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from emulator.errors import EmulatorError
+from emulator.errors import InputError
 from emulator.json_limits import JsonLimitExceeded, JsonLimits, check_json_limits
 from emulator.segment.timestamps import format_timestamp, parse_timestamp
 
@@ -66,7 +66,7 @@ class IngestLimits:
     json_limits: JsonLimits = field(default_factory=JsonLimits)
 
 
-class TrackingRequestError(EmulatorError):
+class TrackingRequestError(InputError):
     """Raised for a request the Tracking API answers with ``400 {"code", "message"}``."""
 
     def __init__(self, code: str, message: str) -> None:
