@@ -24,8 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from emulator.contract_checks.openapi import bundled_document
-from tests.conftest import FUZZ_NOTES, fast_config
-from tests.live import LiveEmulator
+from tests.support import FUZZ_NOTES, LiveEmulator, fast_config
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 # Per operation and phase: about two thousand requests in all under the ci and dev profiles;

@@ -24,8 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator.contract_checks.openapi import bundled_document, operations
-from tests.conftest import FUZZ_NOTES, fast_config
-from tests.live import LiveEmulator
+from tests.support import FUZZ_NOTES, LiveEmulator, fast_config
 
 DOCUMENT = bundled_document()
 # As in test_fuzz_openapi: "x-emulator-fuzz": false leaves an operation out.

@@ -16,7 +16,7 @@ from analytics import Client
 from analytics.request import APIError
 
 from emulator.server.background import BackgroundEmulator
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 TRAITS = {
     "firstName": "Joanna",

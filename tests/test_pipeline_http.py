@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 DOC_TRAITS = {
     "name": "Peter Gibbons",
