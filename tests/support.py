@@ -32,6 +32,7 @@ __all__ = [
     "ROOT",
     "LiveEmulator",
     "cli",
+    "doc_event",
     "fast_config",
     "until",
     "write",
@@ -52,6 +53,16 @@ _FAST = EmulatorConfig(
 def fast_config(**overrides: Any) -> EmulatorConfig:
     """Real HTTP on port 0, with a retry schedule short enough for tests."""
     return dataclasses.replace(_FAST, **overrides)
+
+
+def doc_event(fixture: str, index: int = 0) -> dict[str, Any]:
+    """Event ``index`` of a fixture under ``fixtures/``, as a fresh dict.
+
+    The documentation examples (``segment-docs/…``, ``refersion-docs/…``) live there once,
+    with their sources; tests read them instead of keeping copies.
+    """
+    event: dict[str, Any] = json.loads((FIXTURES / fixture).read_text())["events"][index]
+    return event
 
 
 def cli(*argv: str, stdin: bytes | None = None) -> tuple[int, str, str]:
