@@ -18,6 +18,8 @@ pytest_plugins = ["pytester"]
 # "ci" keeps the suite within minutes on two cores; "thorough" is for hunting on demand.
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=100, deadline=None)
+# `make quick`: every property still runs, on fewer examples; the full suite draws the rest.
+settings.register_profile("quick", max_examples=30, deadline=None, derandomize=True)
 settings.register_profile(
     "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

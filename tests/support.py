@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import io
 import json
+import os
 import sys
 import threading
 import time
@@ -20,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from emulator.cli import run
 from emulator.config import EmulatorConfig
@@ -33,6 +35,7 @@ __all__ = [
     "LiveEmulator",
     "cli",
     "doc_event",
+    "examples",
     "fast_config",
     "until",
     "write",
@@ -48,6 +51,13 @@ FUZZ_NOTES = pytest.StashKey[list[str]]()
 _FAST = EmulatorConfig(
     port=0, retry_initial_backoff=0.01, retry_max_backoff=0.05, retry_budget=1.0, seed=7
 )
+
+
+def examples(full: int) -> int:
+    """A test's own Hypothesis example count; under `make quick`, the quick profile's."""
+    if os.environ.get("HYPOTHESIS_PROFILE") == "quick":
+        return min(full, settings().max_examples)
+    return full
 
 
 def fast_config(**overrides: Any) -> EmulatorConfig:

@@ -11,6 +11,8 @@ from emulator.journal.reconcile import OUTCOME_BUCKETS
 from emulator.server.emulator import Emulator
 from tests.support import fast_config
 
+pytestmark = pytest.mark.chaos
+
 EVENTS = 2000
 BATCH = 100
 CHAOS = "refersion:affiliate/new=429|500|503|reset|timeout:2@0.3"

@@ -26,6 +26,8 @@ from schemathesis.specs.openapi.checks import (
 from emulator.contract_checks.openapi import bundled_document
 from tests.support import FUZZ_NOTES, LiveEmulator, fast_config
 
+pytestmark = pytest.mark.fuzz
+
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 # Per operation and phase: about two thousand requests in all under the ci and dev profiles;
 # HYPOTHESIS_PROFILE=thorough raises it.

@@ -26,6 +26,8 @@ from hypothesis import strategies as st
 from emulator.contract_checks.openapi import bundled_document, operations
 from tests.support import FUZZ_NOTES, LiveEmulator, fast_config
 
+pytestmark = pytest.mark.fuzz
+
 DOCUMENT = bundled_document()
 # As in test_fuzz_openapi: "x-emulator-fuzz": false leaves an operation out.
 POST_PATHS = sorted(

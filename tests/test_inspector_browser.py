@@ -29,6 +29,7 @@ if _missing is not None and os.environ.get("INSPECTOR_BROWSER_REQUIRED") == "1":
     raise RuntimeError(f"browser tests are required here, but {_missing}")
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(_missing is not None, reason=_missing or ""),
     pytest.mark.asyncio(loop_scope="module"),
 ]

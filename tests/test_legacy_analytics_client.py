@@ -18,6 +18,8 @@ from analytics.request import APIError
 from emulator.server.background import BackgroundEmulator
 from tests.support import fast_config
 
+pytestmark = pytest.mark.client
+
 TRAITS = {
     "firstName": "Joanna",
     "lastName": "Lumbergh",

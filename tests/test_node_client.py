@@ -16,6 +16,8 @@ import pytest
 from emulator.server.background import BackgroundEmulator
 from tests.support import ROOT
 
+pytestmark = pytest.mark.client
+
 CLIENT = ROOT / "clients" / "node"
 INSTALLED = CLIENT / "node_modules" / "@segment" / "analytics-node" / "package.json"
 

@@ -18,6 +18,7 @@ from emulator.errors import ConfigError
 from emulator.fake_refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions, Reply
 from emulator.fake_refersion.store import FIRST_AFFILIATE_ID
 from emulator.fake_refersion.validation import CHAR_LIMIT, password_errors
+from tests.support import examples
 
 __all__: list[str] = []
 
@@ -923,7 +924,7 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     endpoint=st.sampled_from(FakeRefersion.ENDPOINTS),
     body=st.dictionaries(st.sampled_from(_FIELD_NAMES), _JSON, max_size=8),

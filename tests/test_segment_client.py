@@ -15,6 +15,8 @@ from emulator.server.background import BackgroundEmulator
 from emulator.server.emulator import Emulator
 from tests.support import doc_event
 
+pytestmark = pytest.mark.client
+
 # The traits of the identify example on Segment's Refersion destination page.
 DOC_TRAITS = doc_event("segment-docs/refersion-destination-identify.json")["traits"]
 
