@@ -53,9 +53,11 @@ ALLOWED: dict[str, frozenset[str]] = {
         {
             "emulator.clock",
             "emulator.config",
+            "emulator.contract_checks",
             "emulator.errors",
             "emulator.journal",
             "emulator.json_limits",
+            "emulator.secrets_mask",
         }
     ),
     "emulator.destination": frozenset(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Iterable
-from typing import Any
 
 from emulator.clock import Clock, SystemClock
 from emulator.config import EmulatorConfig
@@ -18,12 +17,13 @@ from emulator.faults.rules import FaultInjector
 from emulator.journal.durability import DurableJournal
 from emulator.journal.store import JournalStore
 from emulator.journal.traces import Journal, Trace
+from emulator.segment import intake
 from emulator.segment.delivery_policy import RetryPolicy
 from emulator.segment.engage.space import EngageSpace
 from emulator.segment.http.delivery_pipeline import DeliveryPipeline
 from emulator.segment.regulations.book import RegulationBook
 from emulator.segment.regulations.suppression import SuppressionList
-from emulator.segment.routing import FILTER_REASONS, Deduplicator, route
+from emulator.segment.routing import Deduplicator
 
 __all__ = ["Runtime"]
 
@@ -89,32 +89,16 @@ class Runtime:
 
     def accept(self, trace: Trace) -> None:
         """Dedupe, route and queue a message that Segment has accepted."""
-        message: Any = trace.message
-        message_id = trace.message_id
-        if message_id is not None and self.deduper.seen(message_id, now=self.clock.now()):
-            trace.outcome = "duplicate"
-            trace.reason = "duplicate_message_id"
-            trace.add_hop("dedupe", f"messageId {message_id} already seen; dropped", ok=False)
-            self.journal.changed(trace)
-            return
-        decision = route(message)
-        if not decision.deliver:
-            reason = decision.reason or "filtered"
-            trace.outcome = "filtered"
-            trace.reason = reason
-            trace.add_hop("routing", f"filtered: {FILTER_REASONS.get(reason, reason)}", ok=False)
-            self.journal.changed(trace)
-            return
-        contract = f"segment/{message['type']}"
-        violations = self.contracts.validate(contract, message)
-        trace.add_hop(
-            "routing",
-            f"to Refersion at {self.destination_url}",
-            ok=True,
-            detail={"contract": contract},
-            violations=violations,
+        delivered = intake.accept(
+            trace,
+            now=self.clock.now(),
+            deduper=self.deduper,
+            contracts=self.contracts,
+            journal=self.journal,
+            destination_url=lambda: self.destination_url,
         )
-        self.pipeline.enqueue(trace)
+        if delivered:
+            self.pipeline.enqueue(trace)
 
     async def accept_all(self, traces: Iterable[Trace], *, chunk: int = 100) -> None:
         """:meth:`accept` each trace, letting the event loop run between chunks.
@@ -129,19 +113,7 @@ class Runtime:
 
     def suppress(self, trace: Trace) -> bool:
         """Drop a Tracking-API message whose userId a regulation suppresses; say if it did."""
-        regulation_id = self.suppressions.blocking(trace.message)
-        if regulation_id is None:
-            return False
-        trace.outcome = "suppressed"
-        trace.reason = "user_suppressed"
-        trace.add_hop(
-            "suppression",
-            f"userId suppressed by regulation {regulation_id}; dropped at the API",
-            ok=False,
-            detail={"regulationId": regulation_id},
-        )
-        self.journal.changed(trace)
-        return True
+        return intake.suppress(trace, suppressions=self.suppressions, journal=self.journal)
 
     async def persist(self, traces: Iterable[Trace]) -> None:
         """Return once ``traces`` are on disk (at once without a journal file)."""

@@ -8,17 +8,17 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from emulator.journal.durability import JournalWriteError
-from emulator.secrets_mask import mask_fields
+from emulator.journal.traces import Trace
 from emulator.segment.http.host import SEGMENT_HOST
 from emulator.segment.ingest import (
     BATCH_ENDPOINTS,
-    INGEST_REASONS,
     TRACKING_TYPES,
     IngestLimits,
     TrackingRequestError,
     enrich,
     parse_tracking_request,
 )
+from emulator.segment.intake import ingest_events
 from emulator.web.errors import BodyError, read_body
 
 __all__ = ["routes"]
@@ -28,8 +28,6 @@ routes = web.RouteTableDef()
 _LIMITS = IngestLimits()
 # Browsers' sendBeacon posts JSON as text/plain; a missing type is what curl -d sends.
 _JSON_TYPES = frozenset({"application/json", "text/plain", "application/octet-stream", ""})
-# A source's write key is a credential: the journal keeps items as sent, but never it in full.
-_SECRET_FIELDS = frozenset({"writeKey"})
 TRACE_IDS_HEADER = "X-Emulator-Trace-Ids"
 
 
@@ -65,36 +63,25 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     )
     expected_key = runtime.config.write_key
     key_refused = expected_key is not None and parsed.write_key != expected_key
-    trace_ids = []
-    traces = []
-    for event in events:
-        shown_raw = mask_fields(event.raw, _SECRET_FIELDS)
-        message = event.message if event.message is not None else shown_raw
-        trace = runtime.journal.new_trace("tracking-api", message)
-        trace_ids.append(trace.id)
-        traces.append(trace)
-        reason = "invalid_write_key" if key_refused else event.reason
-        if reason is not None or event.message is None:
-            reason = reason or "message_not_object"
-            trace.outcome = "ingest_rejected"
-            trace.reason = reason
-            detail = event.detail or INGEST_REASONS.get(reason, reason)
-            trace.add_hop("ingest", f"dropped at ingest: {reason} ({detail})", ok=False)
-            runtime.journal.changed(trace)
-            continue
-        trace.add_hop(
-            "ingest",
-            f"accepted by POST /v1/{endpoint}",
-            ok=True,
-            detail={"raw": shown_raw},
-            violations=runtime.contracts.validate("segment/message", shown_raw),
-        )
-        if runtime.suppress(trace):
-            continue
-        runtime.accept(trace)
+
+    def take(trace: Trace) -> None:
+        # A suppressed user's events stop at the API: never deduped, routed or delivered.
+        if not runtime.suppress(trace):
+            runtime.accept(trace)
+
+    traces = ingest_events(
+        events,
+        endpoint=endpoint,
+        key_refused=key_refused,
+        journal=runtime.journal,
+        contracts=runtime.contracts,
+        take=take,
+    )
     try:
         # Acknowledge only what is durable: with a journal file, 200 means "on disk".
         await runtime.persist(traces)
     except JournalWriteError as exc:
         raise BodyError(503, "journal_unavailable", f"events not stored; retry ({exc})") from None
-    return web.json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})
+    return web.json_response(
+        {"success": True}, headers={TRACE_IDS_HEADER: ",".join(t.id for t in traces)}
+    )

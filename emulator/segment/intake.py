@@ -1,0 +1,118 @@
+"""What the Segment side does with each event it took in: journal, refuse, suppress, accept.
+
+The Tracking API's HTTP handler parses a request (``segment/ingest``) and hands the events
+here; so do the emulator's other entries (regulations, Engage, ``/_emulator/deliver``) for
+:func:`accept`. Plain functions over journal traces: no HTTP, no queue. What is accepted is
+returned (or reported ``True``) for the caller to queue for delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from emulator.contract_checks.contract_set import ContractSet
+from emulator.journal.traces import Journal, Trace
+from emulator.secrets_mask import mask_fields
+from emulator.segment.ingest import INGEST_REASONS, IngestedEvent
+from emulator.segment.regulations.suppression import SuppressionList
+from emulator.segment.routing import FILTER_REASONS, Deduplicator, route
+
+__all__ = ["accept", "ingest_events", "suppress"]
+
+# A source's write key is a credential: the journal keeps items as sent, but never it in full.
+_SECRET_FIELDS = frozenset({"writeKey"})
+
+
+def ingest_events(
+    events: Iterable[IngestedEvent],
+    *,
+    endpoint: str,
+    key_refused: bool,
+    journal: Journal,
+    contracts: ContractSet,
+    take: Callable[[Trace], None],
+) -> list[Trace]:
+    """Journal each event of one Tracking API request, in order, and ``take`` those ingest
+    accepts (the caller suppresses, dedupes and routes them). Returns every trace made."""
+    traces = []
+    for event in events:
+        shown_raw = mask_fields(event.raw, _SECRET_FIELDS)
+        message = event.message if event.message is not None else shown_raw
+        trace = journal.new_trace("tracking-api", message)
+        traces.append(trace)
+        reason = "invalid_write_key" if key_refused else event.reason
+        if reason is not None or event.message is None:
+            reason = reason or "message_not_object"
+            trace.outcome = "ingest_rejected"
+            trace.reason = reason
+            detail = event.detail or INGEST_REASONS.get(reason, reason)
+            trace.add_hop("ingest", f"dropped at ingest: {reason} ({detail})", ok=False)
+            journal.changed(trace)
+            continue
+        trace.add_hop(
+            "ingest",
+            f"accepted by POST /v1/{endpoint}",
+            ok=True,
+            detail={"raw": shown_raw},
+            violations=contracts.validate("segment/message", shown_raw),
+        )
+        take(trace)
+    return traces
+
+
+def suppress(trace: Trace, *, suppressions: SuppressionList, journal: Journal) -> bool:
+    """Drop a Tracking-API message whose userId a regulation suppresses; say if it did."""
+    regulation_id = suppressions.blocking(trace.message)
+    if regulation_id is None:
+        return False
+    trace.outcome = "suppressed"
+    trace.reason = "user_suppressed"
+    trace.add_hop(
+        "suppression",
+        f"userId suppressed by regulation {regulation_id}; dropped at the API",
+        ok=False,
+        detail={"regulationId": regulation_id},
+    )
+    journal.changed(trace)
+    return True
+
+
+def accept(
+    trace: Trace,
+    *,
+    now: float,
+    deduper: Deduplicator,
+    contracts: ContractSet,
+    journal: Journal,
+    destination_url: Callable[[], str],
+) -> bool:
+    """Dedupe, route and contract-check a message Segment has accepted.
+
+    ``True`` when it is to be delivered (its routing hop is added); otherwise the trace ends
+    here as a duplicate or filtered. ``destination_url`` is asked only for a delivery.
+    """
+    message = trace.message
+    message_id = trace.message_id
+    if message_id is not None and deduper.seen(message_id, now=now):
+        trace.outcome = "duplicate"
+        trace.reason = "duplicate_message_id"
+        trace.add_hop("dedupe", f"messageId {message_id} already seen; dropped", ok=False)
+        journal.changed(trace)
+        return False
+    decision = route(message)
+    if not decision.deliver:
+        reason = decision.reason or "filtered"
+        trace.outcome = "filtered"
+        trace.reason = reason
+        trace.add_hop("routing", f"filtered: {FILTER_REASONS.get(reason, reason)}", ok=False)
+        journal.changed(trace)
+        return False
+    contract = f"segment/{message['type']}"
+    trace.add_hop(
+        "routing",
+        f"to Refersion at {destination_url()}",
+        ok=True,
+        detail={"contract": contract},
+        violations=contracts.validate(contract, message),
+    )
+    return True
