@@ -78,7 +78,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "emulator.faults": frozenset({"emulator.errors", "emulator.refersion_endpoints"}),
     "emulator.cases": frozenset(
-        {"emulator.destination", "emulator.errors", "emulator.journal", "emulator.segment"}
+        {
+            "emulator.config",
+            "emulator.destination",
+            "emulator.errors",
+            "emulator.journal",
+            "emulator.segment",
+        }
     ),
     "emulator.strategies": frozenset(
         {"emulator.contract_checks", "emulator.countries", "emulator.segment"}
