@@ -16,14 +16,10 @@ import aiohttp
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.contract_checks.contract_set import ContractSet
-from emulator.journal.traces import OUTCOMES, Hop, Journal, Trace
+from emulator.journal.traces import Hop, Journal, Trace
 from emulator.secrets_mask import mask_secret
-from emulator.segment.delivery_policy import (
-    AttemptVerdict,
-    RetryPolicy,
-    classify,
-    parse_retry_after,
-)
+from emulator.segment.delivery_outcome import Exchange, Settlement, settle
+from emulator.segment.delivery_policy import RetryPolicy, parse_retry_after
 from emulator.web.reading import read_limited
 
 __all__ = ["DeliveryHost", "DeliveryPipeline"]
@@ -208,8 +204,7 @@ class DeliveryPipeline:
 
     async def _attempt(self, trace: Trace) -> None:
         runtime = self._runtime
-        clock = runtime.clock
-        now = clock.now()
+        now = runtime.clock.now()
         if trace.first_attempt_at is None:
             trace.first_attempt_at = now
         trace.attempts += 1
@@ -225,21 +220,31 @@ class DeliveryPipeline:
             },
         )
         runtime.journal.changed(trace)
+        started = time.perf_counter()
+        exchange = await self._exchange(trace, url, headers)
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        elapsed = round(now - trace.first_attempt_at, 3)
+        self._record(trace, hop, exchange, settle(exchange), latency_ms=latency_ms, elapsed=elapsed)
+        runtime.journal.changed(trace)
+
+    async def _exchange(self, trace: Trace, url: str, headers: dict[str, str]) -> Exchange:
+        """POST the trace's message to ``url``: what came back, or which way it failed."""
+        runtime = self._runtime
         if trace.message_id is not None:
             self.in_flight[trace.message_id] = trace
-        started = time.perf_counter()
         status: int | None = None
-        error: str | None = None
-        body: Any = None
-        retry_after: float | None = None
         try:
             timeout = self._timeout_for(runtime.config.delivery_timeout)
             data = json.dumps(trace.message).encode()
             async with self.session.post(url, data=data, headers=headers, timeout=timeout) as resp:
                 status = resp.status
                 raw = await read_limited(resp, limit=_MAX_RESPONSE_BYTES)
-                body = _parse_json(raw)
-                retry_after = parse_retry_after(resp.headers.get("Retry-After"), now=clock.now())
+                retry_after = resp.headers.get("Retry-After")
+                return Exchange(
+                    status,
+                    body=_parse_json(raw),
+                    retry_after=parse_retry_after(retry_after, now=runtime.clock.now()),
+                )
         except TimeoutError:
             error = "ETIMEDOUT"
         except aiohttp.ClientConnectorError:
@@ -256,34 +261,35 @@ class DeliveryPipeline:
         finally:
             if trace.message_id is not None:
                 self.in_flight.pop(trace.message_id, None)
-        latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        # A status line followed by a broken body is a failed exchange, not an answer.
-        verdict = classify(None if error else status, error)
-        hop.ok = verdict.verdict is AttemptVerdict.DELIVERED
-        hop.summary = f"attempt {trace.attempts}: {status or error} → {verdict.label}"
+        return Exchange(status, error)
+
+    def _record(
+        self,
+        trace: Trace,
+        hop: Hop,
+        exchange: Exchange,
+        settled: Settlement,
+        *,
+        latency_ms: float,
+        elapsed: float,
+    ) -> None:
+        """Journal the attempt's answer and its settlement; schedule the retry it calls for."""
+        status, error, body = exchange.status, exchange.error, exchange.body
+        label = settled.classification.label
+        hop.ok = settled.delivered
+        hop.summary = f"attempt {trace.attempts}: {status or error} → {label}"
         hop.detail["response"] = {"status": status, "error": error, "body": body}
         hop.detail["latencyMs"] = latency_ms
-        hop.detail["classification"] = verdict.label
-        hop.detail["elapsedSeconds"] = round(now - trace.first_attempt_at, 3)
+        hop.detail["classification"] = label
+        hop.detail["elapsedSeconds"] = elapsed
         if isinstance(body, dict) and body and status is not None:
-            hop.violations.extend(runtime.contracts.validate("destination/response", body))
-        reported = body.get("outcome") if isinstance(body, dict) else None
-        reason = body.get("reason") if isinstance(body, dict) else None
-        if verdict.verdict is AttemptVerdict.RETRY:
-            self._schedule_retry(trace, hop, retry_after, verdict.label)
-        else:
-            delivered = verdict.verdict is AttemptVerdict.DELIVERED
-            # This emulator's own destination reports the mapping outcome; trust only known ones.
-            if isinstance(reported, str) and reported in OUTCOMES and reported != "retrying":
-                trace.outcome = reported
-            else:
-                trace.outcome = "delivered" if delivered else "discarded"
-            if isinstance(reason, str):
-                trace.reason = reason
-            else:
-                trace.reason = None if delivered else verdict.label
-            self._outstanding.discard(trace.id)
-        runtime.journal.changed(trace)
+            hop.violations.extend(self._runtime.contracts.validate("destination/response", body))
+        if settled.outcome is None:
+            self._schedule_retry(trace, hop, exchange.retry_after, label)
+            return
+        trace.outcome = settled.outcome
+        trace.reason = settled.reason
+        self._outstanding.discard(trace.id)
 
     def _headers_for(self, api_key: str) -> tuple[dict[str, str], dict[str, str]]:
         """Segment's request headers for ``api_key``, and the same with the key masked."""
