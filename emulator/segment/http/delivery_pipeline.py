@@ -17,6 +17,7 @@ from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.contract_checks.contract_set import ContractSet
 from emulator.journal.traces import Hop, Journal, Trace
+from emulator.journal.watch import JournalWatch
 from emulator.secrets_mask import mask_secret
 from emulator.segment.delivery_outcome import Exchange, Settlement, settle
 from emulator.segment.delivery_policy import RetryPolicy, parse_retry_after
@@ -80,6 +81,9 @@ class DeliveryPipeline:
         # Built once per API key and timeout (both can change with reconfigure()).
         self._headers: tuple[str, dict[str, str], dict[str, str]] | None = None
         self._timeout: aiohttp.ClientTimeout | None = None
+        # Wakes the waits below: every outcome change and every delivery finished (or
+        # expired) is followed by journal.changed; clear() pokes it itself.
+        self.watch = JournalWatch(runtime.journal)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -133,24 +137,15 @@ class DeliveryPipeline:
         self._outstanding.clear()
         self._queued = 0
         self._room.set()
+        self.watch.poke()
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued or awaiting retry; ``False`` on timeout."""
-        deadline = time.monotonic() + timeout
-        while self._outstanding:
-            if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.005)
-        return True
+        return await self.watch.until(lambda: not self._outstanding, timeout)
 
     async def wait_settled(self, traces: list[Trace], timeout: float) -> bool:
         """Wait until each trace is final or waiting for a retry; ``False`` on timeout."""
-        deadline = time.monotonic() + timeout
-        while any(t.outcome == "pending" for t in traces):
-            if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.005)
-        return True
+        return await self.watch.until(lambda: all(t.outcome != "pending" for t in traces), timeout)
 
     def resume(self) -> None:
         """Pick up the unfinished traces an earlier run left in a durable journal.
