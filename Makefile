@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed
 # The published analytics-node client, for tests/test_node_client.py (installed from the lock file).
 NODE_CLIENT := clients/node
 NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
+# The published @segment/analytics-next browser library, for tests/test_browser_library.py.
+BROWSER_CLIENT := clients/browser
+BROWSER_STAMP := $(BROWSER_CLIENT)/node_modules/.installed
 
 .PHONY: run test lint typecheck pytest bench clean node-client
 
@@ -22,6 +25,10 @@ $(NODE_STAMP): $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
 
 node-client: $(NODE_STAMP)
 
+$(BROWSER_STAMP): $(BROWSER_CLIENT)/package.json $(BROWSER_CLIENT)/package-lock.json
+	cd $(BROWSER_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(BROWSER_STAMP)
+
 run: $(STAMP)
 	$(BIN)/refersion-emulator serve $(ARGS)
 
@@ -32,7 +39,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(NODE_STAMP)
+pytest: $(STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
@@ -50,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(NODE_CLIENT)/node_modules
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(NODE_CLIENT)/node_modules $(BROWSER_CLIENT)/node_modules

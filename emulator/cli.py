@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import IO
 
-from emulator.commands import check, engage, generate, replay, send, serve
+from emulator.commands import assumptions, check, engage, generate, replay, send, serve
 from emulator.commands.options import EXIT_USAGE
 from emulator.errors import EmulatorError, InputError
 
 __all__ = ["main", "run"]
 
-COMMANDS: tuple[ModuleType, ...] = (serve, send, replay, check, generate, engage)
+COMMANDS: tuple[ModuleType, ...] = (serve, send, replay, check, generate, engage, assumptions)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -14,6 +14,8 @@ EmulatorError
  │    ├── JsonLimitExceeded       a body nested too deep or too large [json_limits]
  │    └── BodyError               a request an HTTP endpoint cannot take  [web.errors]
  ├── ConfigError              a configuration value is invalid
+ │    └── UnknownAssumption       an assumption id or variant not in the registry
+ │                                                            [assumptions.choices]
  ├── InvalidApiKey            the destination API key is not ``publickey.secretkey``
  ├── ControlError             the control API (``/_emulator/...``) refused a request
  ├── StorageError             a store the emulator keeps state in failed or refused a value

@@ -24,19 +24,24 @@ import pytest
 from hypothesis import settings
 
 from emulator.cli import run
-from emulator.config import EmulatorConfig
+from emulator.config import EmulatorConfig, RefersionCredentials
 from emulator.server.emulator import Emulator
 
 __all__ = [
+    "ABSENT",
+    "AUTH",
+    "CREDENTIALS",
     "DOC",
     "FIXTURES",
     "FUZZ_NOTES",
+    "PASSWORD",
     "ROOT",
     "LiveEmulator",
     "cli",
     "doc_event",
     "examples",
     "fast_config",
+    "new_body",
     "until",
     "write",
 ]
@@ -47,6 +52,30 @@ FIXTURES = ROOT / "fixtures"
 DOC = FIXTURES / "segment-docs" / "refersion-destination-identify.json"
 FUZZ_NOTES = pytest.StashKey[list[str]]()
 """Lines the fuzz tests add (cases tried); printed in the terminal summary."""
+
+# The fake Refersion account the core tests talk to, and a valid affiliate/new body for it.
+CREDENTIALS = RefersionCredentials(public_key="pub_test0000000000", secret_key="sec_test0000000000")
+AUTH = {
+    "Refersion-Public-Key": CREDENTIALS.public_key,
+    "Refersion-Secret-Key": CREDENTIALS.secret_key,
+}
+PASSWORD = "Secure!Pass1"
+ABSENT: Any = object()
+"""Passed to :func:`new_body` for a field to leave out."""
+
+
+def new_body(**changes: Any) -> dict[str, Any]:
+    """An affiliate/new body that passes every rule, with ``changes`` (``ABSENT`` drops one)."""
+    body: dict[str, Any] = {
+        "first_name": "Bill",
+        "last_name": "Smith",
+        "email": "bill@example.com",
+        "password": PASSWORD,
+        "status": "ACTIVE",
+    }
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not ABSENT}
+
 
 _FAST = EmulatorConfig(
     port=0, retry_initial_backoff=0.01, retry_max_backoff=0.05, retry_budget=1.0, seed=7

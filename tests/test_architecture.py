@@ -37,6 +37,7 @@ _CORE = ("contract_checks", "journal", "segment", "destination", "fake_refersion
 ALLOWED: dict[str, frozenset[str]] = {
     "emulator": frozenset(
         {
+            "emulator.assumptions",
             "emulator.config",
             "emulator.destination",
             "emulator.errors",
@@ -46,11 +47,16 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "emulator.__main__": frozenset({"emulator.cli"}),
     **{f"emulator.{leaf}": frozenset({"emulator.errors"}) for leaf in _LEAVES},
-    "emulator.config": frozenset({"emulator.access", "emulator.errors", "emulator.faults"}),
+    # The assumption registry is plain data every side reads; it imports only errors.
+    "emulator.assumptions": frozenset({"emulator.errors"}),
+    "emulator.config": frozenset(
+        {"emulator.access", "emulator.assumptions", "emulator.errors", "emulator.faults"}
+    ),
     "emulator.contract_checks": frozenset({"emulator.errors", "emulator.secrets_mask"}),
     "emulator.journal": frozenset({"emulator.contract_checks", "emulator.errors"}),
     "emulator.segment": frozenset(
         {
+            "emulator.assumptions",
             "emulator.clock",
             "emulator.config",
             "emulator.contract_checks",
@@ -62,6 +68,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "emulator.destination": frozenset(
         {
+            "emulator.assumptions",
             "emulator.config",
             "emulator.countries",
             "emulator.errors",
@@ -70,6 +77,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "emulator.fake_refersion": frozenset(
         {
+            "emulator.assumptions",
             "emulator.config",
             "emulator.countries",
             "emulator.errors",
@@ -79,6 +87,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "emulator.faults": frozenset({"emulator.errors", "emulator.refersion_endpoints"}),
     "emulator.cases": frozenset(
         {
+            "emulator.assumptions",
             "emulator.config",
             "emulator.destination",
             "emulator.errors",
@@ -90,11 +99,18 @@ ALLOWED: dict[str, frozenset[str]] = {
         {"emulator.contract_checks", "emulator.countries", "emulator.segment"}
     ),
     "emulator.check": frozenset(
-        {"emulator.errors", "emulator.journal", "emulator.junit", "emulator.strategies"}
+        {
+            "emulator.assumptions",
+            "emulator.errors",
+            "emulator.journal",
+            "emulator.junit",
+            "emulator.strategies",
+        }
     ),
     "emulator.web": frozenset({"emulator.errors", "emulator.json_limits"}),
     "emulator.segment.http": frozenset(
         {
+            "emulator.assumptions",
             "emulator.clock",
             "emulator.config",
             "emulator.contract_checks",
@@ -106,6 +122,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "emulator.destination.http": frozenset(
         {
+            "emulator.assumptions",
             "emulator.config",
             "emulator.contract_checks",
             "emulator.destination",
@@ -116,14 +133,20 @@ ALLOWED: dict[str, frozenset[str]] = {
         }
     ),
     "emulator.fake_refersion.http": frozenset(
-        {"emulator.config", "emulator.fake_refersion", "emulator.web"}
+        {"emulator.assumptions", "emulator.config", "emulator.fake_refersion", "emulator.web"}
     ),
     "emulator.faults.http": frozenset(
         {"emulator.fake_refersion.http", "emulator.faults", "emulator.web"}
     ),
     "emulator.cli": frozenset({"emulator.commands", "emulator.errors"}),
     "emulator.pytest_plugin": frozenset(
-        {"emulator.config", "emulator.destination", "emulator.errors", "emulator.server"}
+        {
+            "emulator.assumptions",
+            "emulator.config",
+            "emulator.destination",
+            "emulator.errors",
+            "emulator.server",
+        }
     ),
 }
 _EVERYTHING = frozenset(ALLOWED) | {"emulator.server", "emulator.commands"}

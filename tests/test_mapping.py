@@ -1,4 +1,4 @@
-"""The mapping layer's rules (SPEC §5): identify → affiliate/new, delete → affiliate/delete."""
+"""The mapping rules (docs/sources.md#mapping-rules): identify → affiliate/new, delete → removal."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.support import doc_event
 
 SETTINGS = MappingSettings(password_salt="test-salt")
 
-# Segment's Refersion destination page's identify example.
+# Segment's Refersion destination page, verbatim (docs/sources.md#refersion-destination-page).
 REFERSION_DOC_IDENTIFY = doc_event("segment-docs/refersion-destination-identify.json")
 
 # Segment's partner spec delete: null context, Go-formatted originalTimestamp.

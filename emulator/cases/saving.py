@@ -41,12 +41,14 @@ def fixture_from_run(
     saved: Case,
     *,
     destination: DestinationSettings,
+    assumptions: Mapping[str, str],
     observed: Sequence[Mapping[str, Any]],
     rerun_events: Sequence[Mapping[str, Any]],
     rerun_affiliates: Sequence[Mapping[str, Any]],
     redacted: bool,
 ) -> dict[str, Any]:
-    """The fixture for ``saved`` (from :func:`to_save`), expecting what its rerun did.
+    """The fixture for ``saved`` (from :func:`to_save`), expecting what its rerun did under
+    the ``assumptions`` (variants) pinned in it.
 
     :class:`InputError` when redaction changed an outcome: the fixture would not reproduce
     what the original payload did.
@@ -81,6 +83,7 @@ def fixture_from_run(
         entry=case.entry,
         settings=settings,
         batch_fields={k: v for k, v in batch.items() if k != "batch"} if batch else None,
+        assumptions=assumptions,
         events=saved.events,
         expect=observed_expectation(rerun_events, rerun_affiliates),
     )

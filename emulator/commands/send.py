@@ -104,6 +104,8 @@ async def _save_fixture(
         case,
         saved,
         destination=base.destination,
+        # The variants the outcome was observed under, so replay judges it under the same.
+        assumptions={**base.assumptions.chosen, **case.assumptions},
         observed=observed,
         rerun_events=rerun.events,
         rerun_affiliates=rerun.affiliates,

@@ -26,14 +26,17 @@ _SECRET_FIELDS = frozenset({"writeKey"})
 def ingest_events(
     events: Iterable[IngestedEvent],
     *,
-    endpoint: str,
+    received_by: str,
     key_refused: bool,
     journal: Journal,
     contracts: ContractSet,
     take: Callable[[Trace], None],
 ) -> list[Trace]:
     """Journal each event of one Tracking API request, in order, and ``take`` those ingest
-    accepts (the caller suppresses, dedupes and routes them). Returns every trace made."""
+    accepts (the caller suppresses, dedupes and routes them). Returns every trace made.
+
+    ``received_by`` names the request in the ingest hop (``POST /v1/batch``).
+    """
     traces = []
     for event in events:
         shown_raw = mask_fields(event.raw, _SECRET_FIELDS)
@@ -51,7 +54,7 @@ def ingest_events(
             continue
         trace.add_hop(
             "ingest",
-            f"accepted by POST /v1/{endpoint}",
+            f"accepted by {received_by}",
             ok=True,
             detail={"raw": shown_raw},
             violations=contracts.validate("segment/message", shown_raw),
