@@ -453,6 +453,7 @@ async def test_regulation_deletes_not_forwarded_never_reach_refersion() -> None:
         assert trace["assumptions"][0]["id"] == "regulation-forwarding"
 
 
+@pytest.mark.slow  # the whole property suite once per variant
 def test_check_across_every_variant_on_the_built_in_mapping() -> None:
     """What CI runs: every variant of every assumption, one example per property."""
     code, out, err = cli(
