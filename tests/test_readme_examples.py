@@ -49,7 +49,7 @@ def test_the_analytics_python_example_runs_and_prints_what_it_says(tmp_path: Pat
     assert (done.returncode, done.stderr) == (0, "")
     lines = done.stdout.splitlines()
     assert re.fullmatch(r"affiliate 37569297 code \w+", lines[0])
-    assert lines[1:] == ["identify → created ", "track → filtered unsupported_type"]
+    assert lines[1:] == ["identify → created ", "track → filtered UNSUPPORTED_EVENT_TYPE"]
 
 
 def test_the_mapping_example_plugs_into_send(tmp_path: Path) -> None:

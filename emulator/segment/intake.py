@@ -17,7 +17,10 @@ from emulator.segment.ingest import INGEST_REASONS, IngestedEvent
 from emulator.segment.regulations.suppression import SuppressionList
 from emulator.segment.routing import FILTER_REASONS, Deduplicator, route
 
-__all__ = ["accept", "ingest_events", "suppress"]
+__all__ = ["REDELIVERY", "accept", "ingest_events", "redelivery", "suppress"]
+
+REDELIVERY = "redelivery"
+"""The entry of a trace that delivers an earlier trace's message again."""
 
 # A source's write key is a credential: the journal keeps items as sent, but never it in full.
 _SECRET_FIELDS = frozenset({"writeKey"})
@@ -43,9 +46,9 @@ def ingest_events(
         message = event.message if event.message is not None else shown_raw
         trace = journal.new_trace("tracking-api", message)
         traces.append(trace)
-        reason = "invalid_write_key" if key_refused else event.reason
+        reason = "project_not_found" if key_refused else event.reason
         if reason is not None or event.message is None:
-            reason = reason or "message_not_object"
+            reason = reason or "bad_request"
             trace.outcome = "ingest_rejected"
             trace.reason = reason
             detail = event.detail or INGEST_REASONS.get(reason, reason)
@@ -84,6 +87,7 @@ def accept(
     trace: Trace,
     *,
     now: float,
+    dedupe: bool = True,
     deduper: Deduplicator,
     contracts: ContractSet,
     journal: Journal,
@@ -92,11 +96,13 @@ def accept(
     """Dedupe, route and contract-check a message Segment has accepted.
 
     ``True`` when it is to be delivered (its routing hop is added); otherwise the trace ends
-    here as a duplicate or filtered. ``destination_url`` is asked only for a delivery.
+    here as a duplicate or filtered. ``dedupe`` false skips the dedupe step (Segment dedupes
+    at ingest; a delivery or redelivery sends what it is given). ``destination_url`` is
+    asked only for a delivery.
     """
     message = trace.message
     message_id = trace.message_id
-    if message_id is not None and deduper.seen(message_id, now=now):
+    if dedupe and message_id is not None and deduper.seen(message_id, now=now):
         trace.outcome = "duplicate"
         trace.reason = "duplicate_message_id"
         trace.add_hop("dedupe", f"messageId {message_id} already seen; dropped", ok=False)
@@ -107,7 +113,10 @@ def accept(
         reason = decision.reason or "filtered"
         trace.outcome = "filtered"
         trace.reason = reason
-        trace.add_hop("routing", f"filtered: {FILTER_REASONS.get(reason, reason)}", ok=False)
+        why = FILTER_REASONS.get(reason, reason)
+        if decision.detail:
+            why += f" ({decision.detail})"
+        trace.add_hop("routing", f"filtered: {reason}: {why}", ok=False)
         journal.changed(trace)
         return False
     contract = f"segment/{message['type']}"
@@ -119,3 +128,18 @@ def accept(
         violations=contracts.validate(contract, message),
     )
     return True
+
+
+def redelivery(original: Trace, why: str, *, journal: Journal) -> Trace:
+    """A new trace delivering ``original``'s message again (same messageId): Segment
+    delivers at least once, so a destination can get the same event twice
+    (docs/reason-codes.md). The caller accepts it without dedupe."""
+    trace = journal.new_trace(REDELIVERY, original.message)
+    trace.add_hop(
+        "redeliver",
+        f"delivered again ({why}): a copy of {original.id}, same messageId; Segment "
+        "delivers at least once",
+        ok=True,
+        detail={"original": original.id},
+    )
+    return trace

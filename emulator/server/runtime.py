@@ -21,11 +21,12 @@ from emulator.segment import intake
 from emulator.segment.delivery_policy import delivery_timeout, retry_policy
 from emulator.segment.engage.space import EngageSpace
 from emulator.segment.http.delivery_pipeline import DeliveryPipeline
+from emulator.segment.intake import REDELIVERY
 from emulator.segment.regulations.book import RegulationBook
 from emulator.segment.regulations.suppression import SuppressionList
 from emulator.segment.routing import Deduplicator
 
-__all__ = ["Runtime"]
+__all__ = ["REDELIVERY", "Runtime"]
 
 
 class Runtime:
@@ -82,18 +83,35 @@ class Runtime:
             raise RuntimeError("the emulator is not bound to an address yet")
         return self.base_url
 
-    def accept(self, trace: Trace) -> None:
-        """Dedupe, route and queue a message that Segment has accepted."""
+    def accept(self, trace: Trace, *, dedupe: bool = True) -> None:
+        """Dedupe (unless ``dedupe`` is false), route and queue a message Segment accepted.
+
+        Segment's dedupe is an ingest step; its delivery (``/_emulator/deliver``, a
+        redelivery) sends what it is given.
+        """
         delivered = intake.accept(
             trace,
             now=self.clock.now(),
+            dedupe=dedupe,
             deduper=self.deduper,
             contracts=self.contracts,
             journal=self.journal,
             destination_url=lambda: self.destination_url,
         )
-        if delivered:
-            self.pipeline.enqueue(trace)
+        if not delivered:
+            return
+        self.pipeline.enqueue(trace)
+        if trace.entry != REDELIVERY:
+            action = self.faults.decide("segment", str(trace.message["type"]))
+            if action is not None:
+                self.redeliver(trace, f"fault rule {action.rule_id}")
+
+    def redeliver(self, original: Trace, why: str) -> Trace:
+        """Deliver ``original``'s message again, as a new trace (Segment delivers at least
+        once, so a destination can get the same event twice)."""
+        trace = intake.redelivery(original, why, journal=self.journal)
+        self.accept(trace, dedupe=False)
+        return trace
 
     async def accept_all(self, traces: Iterable[Trace], *, chunk: int = 100) -> None:
         """:meth:`accept` each trace, letting the event loop run between chunks.
@@ -141,7 +159,7 @@ class Runtime:
             self.durable.clear()
 
     def reconfigure(self, config: EmulatorConfig, *, mapping: MappingFn | None = None) -> None:
-        """Take new destination settings, API key and mapping while running (per-test settings).
+        """Take a new API key, choices about new affiliates and mapping while running.
 
         Only what is read per event changes: addresses, credentials and workers stay as started.
         """
