@@ -53,7 +53,9 @@ ALLOWED: dict[str, frozenset[str]] = {
         {"emulator.access", "emulator.assumptions", "emulator.errors", "emulator.faults"}
     ),
     "emulator.contract_checks": frozenset({"emulator.errors", "emulator.secrets_mask"}),
-    "emulator.journal": frozenset({"emulator.contract_checks", "emulator.errors"}),
+    "emulator.journal": frozenset(
+        {"emulator.contract_checks", "emulator.errors", "emulator.json_limits"}
+    ),
     "emulator.segment": frozenset(
         {
             "emulator.assumptions",
@@ -115,6 +117,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "emulator.config",
             "emulator.contract_checks",
             "emulator.journal",
+            "emulator.json_limits",
             "emulator.secrets_mask",
             "emulator.segment",
             "emulator.web",
@@ -128,12 +131,19 @@ ALLOWED: dict[str, frozenset[str]] = {
             "emulator.destination",
             "emulator.errors",
             "emulator.journal",
+            "emulator.json_limits",
             "emulator.secrets_mask",
             "emulator.web",
         }
     ),
     "emulator.fake_refersion.http": frozenset(
-        {"emulator.assumptions", "emulator.config", "emulator.fake_refersion", "emulator.web"}
+        {
+            "emulator.assumptions",
+            "emulator.config",
+            "emulator.fake_refersion",
+            "emulator.json_limits",
+            "emulator.web",
+        }
     ),
     "emulator.faults.http": frozenset(
         {"emulator.fake_refersion.http", "emulator.faults", "emulator.web"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Iterable
 
@@ -14,7 +15,8 @@ from emulator.destination.mapping import Mapping as MappingFn
 from emulator.destination.mapping import MappingSettings, map_message
 from emulator.fake_refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
 from emulator.faults.rules import FaultInjector
-from emulator.journal.durability import DurableJournal
+from emulator.journal.durability import DurableJournal, JournalWriteError
+from emulator.journal.incidents import Incidents
 from emulator.journal.store import JournalStore
 from emulator.journal.traces import Journal, Trace
 from emulator.segment import intake
@@ -27,6 +29,8 @@ from emulator.segment.regulations.suppression import SuppressionList
 from emulator.segment.routing import Deduplicator
 
 __all__ = ["REDELIVERY", "Runtime"]
+
+log = logging.getLogger("emulator.server")
 
 
 class Runtime:
@@ -46,10 +50,16 @@ class Runtime:
         self.contract_tally = ContractTally()
         self.contracts = (contracts or default_contracts()).observed(self.contract_tally.record)
         self.journal = Journal(cap=config.journal_cap)
+        self.incidents = Incidents()
         # Opened first: it names the file in its error if the file is not a usable database.
         journal_store = JournalStore(config.journal_path) if config.journal_path else None
         # With a journal file, the fake Refersion account lives in the same file.
-        self.store = AffiliateStore(config.journal_path or ":memory:")
+        try:
+            self.store = AffiliateStore(config.journal_path or ":memory:")
+        except BaseException:
+            if journal_store is not None:
+                journal_store.close()
+            raise
         self.refersion = FakeRefersion(
             store=self.store,
             credentials=config.credentials,
@@ -61,7 +71,7 @@ class Runtime:
         self.faults = FaultInjector(config.faults, seed=config.seed)
         self.durable: DurableJournal | None = None
         if journal_store is not None:
-            self.durable = DurableJournal(journal_store, self.journal)
+            self.durable = DurableJournal(journal_store, self.journal, self.incidents)
             self._restore(journal_store)
         self.pipeline = DeliveryPipeline(self)
         self.engage = EngageSpace(rng=random.Random(config.seed))
@@ -83,8 +93,10 @@ class Runtime:
             raise RuntimeError("the emulator is not bound to an address yet")
         return self.base_url
 
-    def accept(self, trace: Trace, *, dedupe: bool = True) -> None:
-        """Dedupe (unless ``dedupe`` is false), route and queue a message Segment accepted.
+    def accept(self, trace: Trace, *, dedupe: bool = True, enqueue: bool = True) -> bool:
+        """Dedupe (unless ``dedupe`` is false), route and queue a message Segment accepted;
+        whether it is to be delivered. With ``enqueue=False`` the caller queues it once it
+        is stored (see :meth:`keep`).
 
         Segment's dedupe is an ingest step; its delivery (``/_emulator/deliver``, a
         redelivery) sends what it is given.
@@ -98,19 +110,23 @@ class Runtime:
             journal=self.journal,
             destination_url=lambda: self.destination_url,
         )
-        if not delivered:
-            return
+        if delivered and enqueue:
+            self._queue(trace)
+        return delivered
+
+    def _queue(self, trace: Trace) -> None:
+        """Queue a routed trace, and its copy when a fault rule asks for a redelivery."""
         self.pipeline.enqueue(trace)
         if trace.entry != REDELIVERY:
             action = self.faults.decide("segment", str(trace.message["type"]))
             if action is not None:
                 self.redeliver(trace, f"fault rule {action.rule_id}")
 
-    def redeliver(self, original: Trace, why: str) -> Trace:
+    def redeliver(self, original: Trace, why: str, *, enqueue: bool = True) -> Trace:
         """Deliver ``original``'s message again, as a new trace (Segment delivers at least
         once, so a destination can get the same event twice)."""
         trace = intake.redelivery(original, why, journal=self.journal)
-        self.accept(trace, dedupe=False)
+        self.accept(trace, dedupe=False, enqueue=enqueue)
         return trace
 
     async def accept_all(self, traces: Iterable[Trace], *, chunk: int = 100) -> None:
@@ -133,6 +149,35 @@ class Runtime:
         if self.durable is not None:
             await self.durable.sync(traces)
 
+    async def keep(self, traces: list[Trace], to_deliver: list[Trace]) -> None:
+        """Store a request's ``traces``, then queue ``to_deliver`` (accepted with
+        ``enqueue=False``); or, if the journal file cannot take them, keep none of them.
+
+        Raises :class:`JournalWriteError` when nothing was kept, and marks every trace so:
+        no event of a request answered "not stored" is ever delivered, and its messageIds
+        are forgotten, so the client's retry is taken as new rather than as a duplicate.
+        """
+        try:
+            await self.persist(traces)
+        except JournalWriteError as exc:
+            queued = {trace.id for trace in to_deliver}
+            for trace in traces:
+                if trace.id in queued and trace.message_id is not None:
+                    self.deduper.forget(trace.message_id)
+                if trace.outcome != "ingest_rejected":
+                    trace.outcome = "ingest_rejected"
+                    trace.reason = "journal_unavailable"
+                    trace.add_hop(
+                        "journal",
+                        f"not stored ({exc}); the request was answered 503, so nothing of it "
+                        "was kept or delivered and the client may send it again",
+                        ok=False,
+                    )
+                    self.journal.changed(trace)
+            raise
+        for trace in to_deliver:
+            self._queue(trace)
+
     def _restore(self, store: JournalStore) -> None:
         """Take back the journal and dedupe memory of an earlier run on the same file.
 
@@ -142,6 +187,9 @@ class Runtime:
             cap=self.config.journal_cap,
             dedupe_since=self.clock.now() - self.config.dedupe_window,
         )
+        for line in stored.quarantined:
+            log.warning("%s", line)
+            self.incidents.record("journal file", line)
         self.journal.restore(stored.traces, unloaded=stored.unloaded)
         for message_id, seen_at in stored.message_ids:
             self.deduper.seen(message_id, now=seen_at)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from aiohttp import web
 from emulator.assumptions import NOTES_HEADER
 from emulator.contract_checks.contract_set import ContractSet, Violation
 from emulator.destination.mapping import ApiKey, Operation
+from emulator.json_limits import strict_dumps, strict_loads
 from emulator.secrets_mask import mask_secret
 from emulator.web.reading import read_limited
 
@@ -93,7 +93,7 @@ async def call_refersion(
     try:
         async with session.post(
             call.url,
-            data=json.dumps(operation.body).encode(),
+            data=strict_dumps(operation.body).encode(),
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as resp:
@@ -115,8 +115,8 @@ async def call_refersion(
     if call.error is not None or call.status is None:
         return call
     try:
-        call.body = json.loads(raw) if raw else None
-    except ValueError:
+        call.body = strict_loads(raw) if raw else None
+    except (ValueError, RecursionError):
         call.body = raw[:500].decode("utf-8", "replace")
         call.error = "malformed body"
         return call
@@ -134,8 +134,9 @@ def _notes(header: str | None) -> list[dict[str, Any]]:
     if not header:
         return []
     try:
-        notes = json.loads(header)
-    except ValueError:
+        # Strict: a header may carry anything (aiohttp keeps undecodable bytes as surrogates).
+        notes = strict_loads(header)
+    except (ValueError, RecursionError):
         return []
     if not isinstance(notes, list):
         return []

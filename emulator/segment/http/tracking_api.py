@@ -27,7 +27,7 @@ from emulator.segment.ingest import (
 )
 from emulator.segment.intake import ingest_events
 from emulator.segment.project_settings import project_settings, write_key_problem
-from emulator.web.errors import BodyError, Handler, read_body, read_json_object
+from emulator.web.errors import BodyError, Handler, json_response, read_body, read_json_object
 
 __all__ = ["cors_middleware", "routes"]
 
@@ -79,16 +79,14 @@ async def project_settings_endpoint(request: web.Request) -> web.Response:
             "no source has this write key; use the one the emulator was started with "
             "(serve --write-key)",
         )
-    return web.json_response(
-        project_settings(write_key, host=request.host, protocol=request.scheme)
-    )
+    return json_response(project_settings(write_key, host=request.host, protocol=request.scheme))
 
 
 @routes.post("/v1/m")
 async def library_metrics(request: web.Request) -> web.Response:
     """The browser library's own error counters: read, checked as JSON, and let go."""
     read_json_object(await read_body(request, limit=_LIMITS.message_bytes, too_large_status=400))
-    return web.json_response({"success": True})
+    return json_response({"success": True})
 
 
 @routes.post(r"/v1/{endpoint}")
@@ -124,11 +122,13 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     )
     expected_key = runtime.config.write_key
     key_refused = expected_key is not None and parsed.write_key != expected_key
+    to_deliver: list[Trace] = []
 
     def take(trace: Trace) -> None:
         # A suppressed user's events stop at the API: never deduped, routed or delivered.
-        if not runtime.suppress(trace):
-            runtime.accept(trace)
+        # The rest are queued once stored (runtime.keep below).
+        if not runtime.suppress(trace) and runtime.accept(trace, enqueue=False):
+            to_deliver.append(trace)
 
     traces = ingest_events(
         events,
@@ -139,10 +139,11 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         take=take,
     )
     try:
-        # Acknowledge only what is durable: with a journal file, 200 means "on disk".
-        await runtime.persist(traces)
+        # Acknowledge only what is durable: with a journal file, 200 means "on disk", and
+        # 503 means none of it was kept (none of it will be delivered).
+        await runtime.keep(traces, to_deliver)
     except JournalWriteError as exc:
         raise BodyError(503, "journal_unavailable", f"events not stored; retry ({exc})") from None
-    return web.json_response(
+    return json_response(
         {"success": True}, headers={TRACE_IDS_HEADER: ",".join(t.id for t in traces)}
     )
