@@ -614,6 +614,7 @@ async def test_outside_trouble_logs_one_line_not_a_traceback(
     assert emulator.app_errors == []
 
 
+@pytest.mark.slow  # floods a child server until it runs out of descriptors
 def test_running_out_of_descriptors_logs_one_line_a_while(tmp_path: Path) -> None:
     """A real server under a low descriptor limit, flooded with connections."""
     script = tmp_path / "flood.py"
