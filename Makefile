@@ -44,6 +44,14 @@ pytest: $(STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
 
 test: lint typecheck pytest
 
+# The inner loop: the suite without the slow browser, fuzz, chaos, client and `slow` tests,
+# and Hypothesis on fewer examples; `make test` runs everything. The fuzz files are not even
+# collected: schemathesis builds its cases while collecting, which alone takes seconds.
+.PHONY: quick
+quick: $(STAMP)
+	HYPOTHESIS_PROFILE=quick $(BIN)/pytest -q -p no:cacheprovider --ignore-glob='tests/test_fuzz_*.py' \
+		-m "not browser and not fuzz and not chaos and not client and not slow" $(PYTEST_ARGS)
+
 # Figures, one per line, with baselines measured in the same run; also reports/benchmarks.json.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(ARGS)

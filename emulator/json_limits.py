@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.errors import EmulatorError
+from emulator.errors import InputError
 
 __all__ = [
     "SEGMENT_BATCH_BYTES",
@@ -62,7 +62,7 @@ class JsonLimits:
 _ANY_SIZE = JsonLimits(max_depth=10**6, max_string_length=10**9, max_object_fields=10**9)
 
 
-class JsonLimitExceeded(EmulatorError):
+class JsonLimitExceeded(InputError):
     """A body breaks one of :class:`JsonLimits` or is not strict JSON; ``code`` names the rule."""
 
     def __init__(self, code: str, pointer: str, message: str) -> None:

@@ -31,8 +31,10 @@ from hypothesis import strategies as st
 
 from emulator.config import RefersionCredentials
 from emulator.contract_checks.openapi import bundled_document, operations
-from tests.conftest import FUZZ_NOTES, fast_config
-from tests.live import LiveEmulator
+from tests.support import FUZZ_NOTES, LiveEmulator, fast_config
+
+# Hostile JSON at every HTTP surface, a fuzz run (make quick leaves it out).
+pytestmark = pytest.mark.fuzz
 
 DOCUMENT = bundled_document()
 # Answers that are not JSON (pages, assets, the event stream) and the reset, which is not

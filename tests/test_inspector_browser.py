@@ -21,15 +21,15 @@ from playwright.async_api import BrowserContext, Page, expect
 from emulator.cases.payloads import parse_cases
 from emulator.server.emulator import Emulator
 from emulator.server.runners.case_runner import run_case
-
-from .browser import chromium, chromium_missing
-from .conftest import fast_config
+from tests.browser import chromium, chromium_missing
+from tests.support import fast_config
 
 _missing = chromium_missing()
 if _missing is not None and os.environ.get("INSPECTOR_BROWSER_REQUIRED") == "1":
     raise RuntimeError(f"browser tests are required here, but {_missing}")
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(_missing is not None, reason=_missing or ""),
     pytest.mark.asyncio(loop_scope="module"),
 ]

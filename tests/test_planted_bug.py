@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from emulator.destination.mapping import MappingResult, MappingSettings, Operation, map_message
-from tests.test_cli import cli
+from tests.support import cli
 
 
 def drops_zip(message: Any, *, settings: MappingSettings) -> MappingResult:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.test_cli import cli
+from tests.support import ROOT, cli
 
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"^```[a-z]*\n(.*?)^```", README, re.DOTALL | re.MULTILINE)

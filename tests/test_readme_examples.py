@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 README = (ROOT / "README.md").read_text()
 
@@ -33,6 +33,7 @@ def test_the_pytest_example_passes(pytester: pytest.Pytester) -> None:
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
 
 
+@pytest.mark.client  # runs the published analytics-python client
 def test_the_analytics_python_example_runs_and_prints_what_it_says(tmp_path: Path) -> None:
     script = python_blocks(section("Use it from your tests"))[1]
     assert script.startswith("# signup_check.py")

@@ -22,7 +22,7 @@ from emulator.destination.mapping import derive_password
 from emulator.journal.rendering import Style, format_trace
 from emulator.secrets_mask import mask_fields
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 PUBLIC = "pub_leakcheck"
 SECRET = "sec_TOPSECRET_4f9a8b7c6d5e"

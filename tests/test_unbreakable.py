@@ -18,7 +18,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from emulator.commands.serve import exposure_note
 from emulator.config import EmulatorConfig, RefersionCredentials
 from emulator.server.emulator import Emulator
 from emulator.web import quiet_log
-from tests.conftest import ROOT, fast_config
+from tests.support import ROOT, fast_config, until
 
 PETER = {"name": "Peter Gibbons", "email": "peter@example.com"}
 LONE = "\udc00"
@@ -296,7 +295,7 @@ async def test_other_state_changing_surfaces_refuse_browsers_from_other_sites(
 
 
 def test_a_journal_file_with_another_affiliates_table_fails_in_one_line(tmp_path: Path) -> None:
-    from tests.test_cli import cli
+    from tests.support import cli
 
     path = tmp_path / "other.db"
     with sqlite3.connect(path) as conn:
@@ -583,13 +582,6 @@ async def raw_exchange(emu: Emulator, data: bytes) -> None:
     await writer.wait_closed()
 
 
-async def until(condition: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.005)
-
-
 @pytest.mark.parametrize(
     ("data", "words"),
     [
@@ -613,7 +605,7 @@ async def test_outside_trouble_logs_one_line_not_a_traceback(
     quiet_log._last.clear()
     for _ in range(5):
         await raw_exchange(emulator, data)
-    await until(lambda: any(words in r.getMessage() for r in caplog.records))
+    await until(lambda: any(words in r.getMessage() for r in caplog.records), timeout=5.0)
     await ordinary_event_is_delivered(http, emulator, "after-trouble")
     lines = [r for r in caplog.records if words in r.getMessage()]
     assert len(lines) == 1, [r.getMessage() for r in caplog.records]
@@ -622,6 +614,7 @@ async def test_outside_trouble_logs_one_line_not_a_traceback(
     assert emulator.app_errors == []
 
 
+@pytest.mark.slow  # floods a child server until it runs out of descriptors
 def test_running_out_of_descriptors_logs_one_line_a_while(tmp_path: Path) -> None:
     """A real server under a low descriptor limit, flooded with connections."""
     script = tmp_path / "flood.py"
@@ -643,7 +636,7 @@ from emulator.commands.serve import exposure_note
 from emulator.config import EmulatorConfig, RefersionCredentials
 from emulator.server.emulator import Emulator
 from emulator.web import quiet_log
-from tests.conftest import ROOT, fast_config
+from tests.support import ROOT, fast_config
 
 logging.basicConfig(level=logging.WARNING)
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from emulator.cases.junit import JUnitCase, junit_xml
 from emulator.cases.payloads import Case
 from emulator.cases.writer import observed_expectation, with_expect
 from emulator.commands.case_output import case_json
@@ -26,6 +25,7 @@ from emulator.commands.options import (
 from emulator.commands.send import read_cases
 from emulator.errors import InputError
 from emulator.journal.rendering import Style
+from emulator.junit import JUnitCase, junit_xml
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 

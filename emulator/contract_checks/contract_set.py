@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias, cast
 
+from email_validator import EmailNotValidError, validate_email
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import (
     WEAK_MATCHES,
@@ -24,7 +25,6 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from emulator.contract_checks.fast_path import FastPath, schema_certainly_valid
-from emulator.emails import email_problem
 from emulator.errors import ConfigError
 from emulator.secrets_mask import mask_secret
 
@@ -421,8 +421,18 @@ def _format_checker() -> FormatChecker:
 
 
 def _is_email(instance: object) -> bool:
-    # Syntax only, no DNS: the same rule as the mapping layer and the fake Refersion.
-    return not isinstance(instance, str) or email_problem(instance) is None
+    # Syntax only, no DNS. The contracts are a third judge beside the mapping and the fake
+    # Refersion, so they keep their own check (and cache) rather than share either one's.
+    return not isinstance(instance, str) or _email_is_valid(instance)
+
+
+@functools.lru_cache(maxsize=4096)
+def _email_is_valid(email: str) -> bool:
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def _is_uri(instance: object) -> bool:

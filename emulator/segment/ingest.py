@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from emulator.assumptions import AssumptionChoices, AssumptionNote
-from emulator.errors import EmulatorError
+from emulator.errors import InputError
 from emulator.json_limits import (
     SEGMENT_BATCH_BYTES,
     SEGMENT_MESSAGE_BYTES,
@@ -86,7 +86,7 @@ class IngestLimits:
     json_limits: JsonLimits = field(default_factory=JsonLimits)
 
 
-class TrackingRequestError(EmulatorError):
+class TrackingRequestError(InputError):
     """Raised for a request the Tracking API answers with ``400 {"code", "message"}``."""
 
     def __init__(self, code: str, message: str) -> None:

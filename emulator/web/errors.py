@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.errors import EmulatorError
+from emulator.errors import InputError
 from emulator.json_limits import JsonLimitExceeded, check_json_limits, strict_dumps
 from emulator.web.quiet_log import note
 
@@ -67,7 +67,7 @@ def json_error(request: web.Request, status: int, code: str, message: str) -> we
     return json_response(body, status=status)
 
 
-class BodyError(EmulatorError):
+class BodyError(InputError):
     """A request the endpoint cannot take; the middleware turns it into a JSON 4xx."""
 
     def __init__(
