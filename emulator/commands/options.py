@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
 
 from ..config import DestinationSettings, EmulatorConfig, RefersionCredentials
+from ..errors import InputError
 from ..fault_specs import parse_fault_spec
 
 if TYPE_CHECKING:
@@ -16,6 +18,7 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "account_credentials",
     "add_emulator_options",
     "config_from_args",
     "in_process_config",
@@ -32,12 +35,31 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--write-key", help="accept only this Segment write key")
     parser.add_argument("--destination-url", help="deliver to this receiver instead")
     parser.add_argument("--refersion-url", help="call this Refersion base URL instead")
-    parser.add_argument("--status", choices=("PENDING", "ACTIVE"), default="PENDING")
-    parser.add_argument("--send-welcome", choices=("TRUE", "FALSE"), default="FALSE")
+    # Segment's Refersion destination documents no such settings: these are the emulator's
+    # own choices about new affiliates (affiliate/new requires a status), named as assumptions.
+    parser.add_argument(
+        "--status",
+        choices=("PENDING", "ACTIVE"),
+        default="PENDING",
+        help="status the emulator gives new affiliates (default PENDING); an emulator "
+        "assumption, not a Segment setting",
+    )
+    parser.add_argument(
+        "--send-welcome",
+        choices=("TRUE", "FALSE"),
+        default="FALSE",
+        help="send_welcome the emulator sends with new affiliates (default FALSE); an "
+        "emulator assumption, not a Segment setting",
+    )
     parser.add_argument("--offer", help="Refersion offer id for new affiliates")
     parser.add_argument("--seed", type=int, help="seed for affiliate codes and retry jitter")
     parser.add_argument(
-        "--retry-budget", type=float, help="seconds Segment keeps retrying (default 4 hours)"
+        "--retry-budget",
+        type=float,
+        metavar="SECONDS",
+        help="seconds Segment keeps retrying a failing delivery (default: 4 hours for serve "
+        "and check; 5 seconds for send, replay and engage, so an unreachable receiver cannot "
+        "hold them)",
     )
     parser.add_argument(
         "--mapping",
@@ -48,7 +70,8 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
         "--fault",
         action="append",
         metavar="SPEC",
-        help="inject a fault, e.g. refersion:affiliate/new=503@0.3 (repeatable; see README)",
+        help="inject a fault, e.g. refersion:affiliate/new=503@0.3 (repeatable; see "
+        "docs/faults-and-retries.md)",
     )
 
 
@@ -63,12 +86,7 @@ def in_process_config(args: argparse.Namespace) -> EmulatorConfig:
 
 
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConfig:
-    credentials = RefersionCredentials()
-    if args.public_key or args.secret_key:
-        credentials = RefersionCredentials(
-            public_key=args.public_key or credentials.public_key,
-            secret_key=args.secret_key or credentials.secret_key,
-        )
+    credentials = account_credentials(args.api_key, args.public_key, args.secret_key)
     extra: dict[str, Any] = {}
     if args.retry_budget is not None:
         extra["retry_budget"] = args.retry_budget
@@ -78,14 +96,50 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConf
         credentials=credentials,
         api_key=args.api_key,
         write_key=args.write_key,
-        destination_url=args.destination_url,
-        refersion_url=args.refersion_url,
+        destination_url=_checked_url(
+            "--destination-url", args.destination_url, "http://127.0.0.1:9000/destination"
+        ),
+        refersion_url=_checked_url(
+            "--refersion-url", args.refersion_url, "http://127.0.0.1:9000/refersion/v2"
+        ),
         destination=DestinationSettings(
             status=args.status, send_welcome=args.send_welcome, offer=args.offer
         ),
         seed=args.seed,
         **{**extra, **overrides},
     )
+
+
+def _checked_url(option: str, value: str | None, example: str) -> str | None:
+    """``value`` when it is a URL a request can go to; else a usage error saying what is
+    expected, before anything starts (aiohttp's own complaint is just the string back)."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InputError(
+            f"{option} {value!r} is not a URL; expected an absolute http:// or https:// URL "
+            f"such as {example}"
+        )
+    return value
+
+
+def account_credentials(
+    api_key: str | None, public_key: str | None, secret_key: str | None
+) -> RefersionCredentials:
+    """The fake account's keys. Given explicitly, they are used as given (a mismatch with
+    ``--api-key`` is then what the user asked for); otherwise a well-formed ``--api-key``
+    makes the account the user's own, so their key setting works without repeating it."""
+    default = RefersionCredentials()
+    if public_key or secret_key:
+        return RefersionCredentials(
+            public_key=public_key or default.public_key,
+            secret_key=secret_key or default.secret_key,
+        )
+    public, _, secret = (api_key or "").partition(".")
+    if public and secret:
+        return RefersionCredentials(public_key=public, secret_key=secret)
+    return default
 
 
 def mapping_from_args(args: argparse.Namespace) -> Mapping | None:
