@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from .. import strategies
 from ..errors import InputError
-from .options import EXIT_OK
+from .options import EXIT_OK, hypothesis_storage
 
 __all__ = ["HELP", "KINDS", "NAME", "add_arguments", "run"]
 
@@ -49,9 +49,10 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
     if not 1 <= args.count <= _MAX_COUNT:
         raise InputError(f"--count must be 1..{_MAX_COUNT}, got {args.count}")
     valid, invalid = KINDS[args.kind]
-    events = strategies.sample(
-        (invalid if args.invalid else valid)(), count=args.count, seed=args.seed
-    )
+    with hypothesis_storage():
+        events = strategies.sample(
+            (invalid if args.invalid else valid)(), count=args.count, seed=args.seed
+        )
     for event in distinct_message_ids(events):
         line: Any = _annotated(event) if args.with_expectations else event.message
         print(json.dumps(line, ensure_ascii=False), file=stdout)
@@ -71,7 +72,7 @@ def distinct_message_ids(
     unique = []
     for number, event in enumerate(events, start=1):
         message = event.message
-        message_id = message.get("messageId") if isinstance(message, dict) else None
+        message_id = message.get("messageId")
         if isinstance(message_id, str) and "message_id" not in (event.reason or ""):
             if message_id in seen:
                 message_id = f"{message_id}-{number}"

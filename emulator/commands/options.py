@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
-from urllib.parse import urlsplit
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from ..config import DestinationSettings, EmulatorConfig, RefersionCredentials
 from ..errors import InputError
@@ -21,6 +25,7 @@ __all__ = [
     "account_credentials",
     "add_emulator_options",
     "config_from_args",
+    "hypothesis_storage",
     "in_process_config",
     "mapping_from_args",
 ]
@@ -149,3 +154,27 @@ def mapping_from_args(args: argparse.Namespace) -> Mapping | None:
     from ..mapping_loader import load_mapping
 
     return load_mapping(args.mapping, search_path=os.getcwd())
+
+
+def hypothesis_home(cwd: str | None = None) -> Path:
+    """Where Hypothesis keeps the example database (failures replayed first next time) and its
+    caches for commands run in ``cwd``: the user's cache directory, one folder per project
+    directory, never the directory itself (``$XDG_CACHE_HOME``, else ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    project = hashlib.sha256((cwd or os.getcwd()).encode()).hexdigest()[:16]
+    return Path(base) / "refersion-emulator" / "hypothesis" / project
+
+
+@contextmanager
+def hypothesis_storage() -> Iterator[Path]:
+    """Hypothesis' home set to :func:`hypothesis_home` while a command runs, then restored:
+    by default Hypothesis writes ``.hypothesis/`` into the user's working directory."""
+    from hypothesis import configuration
+
+    previous = configuration.storage_directory(intent_to_write=False).home_directory
+    home = hypothesis_home()
+    configuration.set_hypothesis_home_dir(home)
+    try:
+        yield home
+    finally:
+        configuration.set_hypothesis_home_dir(previous)
