@@ -117,6 +117,11 @@ async def _serve_async(
         await emulator.start()
     except OSError as exc:
         raise InputError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    # Ctrl-C is handled from the moment the banner says the server is listening.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     token_file = _save_token(config.control_token) if token_generated else None
     tune_for_serving()
     print(_banner(emulator.url, config), file=stdout, flush=True)
@@ -125,10 +130,6 @@ async def _serve_async(
         print(f"warning: {mismatch}", file=stderr, flush=True)
     if config.control_token is not None:
         print(exposure_note(config, token_file), file=stdout, flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
     finally:
