@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from emulator.reconcile import OUTCOME_BUCKETS
 from tests.conftest import FIXTURES, ROOT
 
 PAGES = [
@@ -144,7 +145,7 @@ class Page:
     def localised(self, text: str) -> str:
         return text.replace("127.0.0.1:8765", self.address()) if "127.0.0.1:8765" in text else text
 
-    def shell(self, command: str, block: Block) -> subprocess.CompletedProcess[str]:
+    def shell(self, command: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["bash", "-c", f"set -eo pipefail\n{self.localised(command)}"],
             cwd=self.workdir,
@@ -191,7 +192,7 @@ class Page:
                     _, err = server.communicate(timeout=15)
                     assert server.returncode == 0, f"{block.where}: {line}\n{err}"
                 continue
-            done = self.shell(command, block)
+            done = self.shell(command)
             assert done.returncode == 0, (
                 f"{block.where}: {command!r} exited {done.returncode}\n{done.stderr}"
             )
@@ -202,7 +203,7 @@ class Page:
 
     def run_session(self, block: Block) -> None:
         for command, shown in session(block.body):
-            done = self.shell(command, block)
+            done = self.shell(command)
             assert done.returncode in (0, 1), f"{block.where}: {command!r}\n{done.stderr}"
             assert matches(shown, done.stdout), (
                 f"{block.where}: {command!r} printed\n{done.stdout}\nnot\n{shown}"
@@ -228,7 +229,9 @@ class Page:
             timeout=240,
             check=False,
         )
-        assert done.returncode == 0, f"{block.where}: the example failed\n{done.stdout}{done.stderr}"
+        assert done.returncode == 0, (
+            f"{block.where}: the example failed\n{done.stdout}{done.stderr}"
+        )
         assert "Traceback" not in done.stderr, f"{block.where}:\n{done.stderr}"
         self.last_script_output = done.stdout
 
@@ -251,8 +254,7 @@ def commands(body: str) -> Iterator[tuple[str, str | None]]:
 def session(body: str) -> Iterator[tuple[str, str]]:
     """A terminal session's ``$`` commands, each with the lines it printed."""
     parts = re.split(r"^\$ (.*)\n", body, flags=re.MULTILINE)
-    for command, shown in zip(parts[1::2], parts[2::2], strict=True):
-        yield command, shown
+    yield from zip(parts[1::2], parts[2::2], strict=True)
 
 
 def start_serve(
@@ -301,7 +303,7 @@ def test_links_point_at_files_in_the_repository(page: str) -> None:
 @pytest.mark.parametrize("page", PAGES)
 def test_pages_cite_only_what_is_in_the_repository(page: str) -> None:
     text = (ROOT / page).read_text(encoding="utf-8")
-    outside = re.findall(r"reference/[\w-]+\.md|\bSPEC\b|\bissue \d+", text)
+    outside = re.findall(r"reference/[\w-]+\.md|\bSPEC\b(?!`)|\bissue \d+", text)
     assert outside == [], f"{page} cites sources outside the repository: {outside}"
 
 
@@ -319,3 +321,18 @@ def test_matching_treats_the_ellipsis_as_any_text() -> None:
     assert not matches('{"a": 1}', '{"a": 1, "b": 2}')
     assert matches("PASS x\n  …\nend", "PASS x\n  one\n  two\nend")
     assert not matches("first … last", "first middle")
+
+
+def test_the_reconciliation_table_puts_every_outcome_in_its_bucket() -> None:
+    text = (ROOT / "docs/faults-and-retries.md").read_text(encoding="utf-8")
+    table = text[text.index("| Bucket | Outcomes |") :].split("\n\n", 1)[0]
+    shown = {
+        outcome: row.split("|")[1].strip()
+        for row in table.splitlines()[2:]
+        for outcome in re.findall(r"`(\w+)`", row.split("|")[2])
+    }
+    assert shown == dict(OUTCOME_BUCKETS)
+
+
+def test_the_readme_stays_a_first_page() -> None:
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
