@@ -305,7 +305,7 @@ def hot_path_instances(count: int) -> dict[str, list[Any]]:
 
 
 def bench_contracts(results: Results, quick: bool) -> None:
-    from emulator.contracts import ContractSet
+    from emulator.contract_checks.contract_set import ContractSet
 
     contracts = ContractSet.load()
     reference = contracts.reference()

@@ -25,7 +25,7 @@ from hypothesis import given, seed
 from emulator.check import PROPERTIES, CheckOptions, Property
 from emulator.check.runner import hypothesis_settings
 from emulator.config import EmulatorConfig
-from emulator.server.check_driver import run_check
+from emulator.server.runners.check_driver import run_check
 
 
 @dataclass(frozen=True)

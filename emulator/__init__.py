@@ -18,13 +18,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from emulator.version import __version__ as __version__
+
 if TYPE_CHECKING:
-    from .config import DestinationSettings, EmulatorConfig, RefersionCredentials
-    from .errors import EmulatorError
-    from .mapping import Mapping, MappingSettings, Operation, Rejection, map_message
-    from .mapping_loader import load_mapping
-    from .server.background import BackgroundEmulator
-    from .server.emulator import Emulator
+    from emulator.config import DestinationSettings, EmulatorConfig, RefersionCredentials
+    from emulator.destination.mapping import (
+        Mapping,
+        MappingSettings,
+        Operation,
+        Rejection,
+        map_message,
+    )
+    from emulator.destination.mapping_loader import load_mapping
+    from emulator.errors import EmulatorError
+    from emulator.server.background import BackgroundEmulator
+    from emulator.server.emulator import Emulator
 
 __all__ = [
     "BackgroundEmulator",
@@ -41,7 +49,6 @@ __all__ = [
     "map_message",
 ]
 
-__version__ = "0.1.0"
 
 # Where each public name lives. They load on first use: the server pulls in aiohttp and the
 # mapping pulls in pycountry, and the pytest plugin (loaded by every pytest run in an
@@ -52,13 +59,13 @@ _HOMES = {
     "Emulator": "emulator.server.emulator",
     "EmulatorConfig": "emulator.config",
     "EmulatorError": "emulator.errors",
-    "Mapping": "emulator.mapping",
-    "MappingSettings": "emulator.mapping",
-    "Operation": "emulator.mapping",
+    "Mapping": "emulator.destination.mapping",
+    "MappingSettings": "emulator.destination.mapping",
+    "Operation": "emulator.destination.mapping",
     "RefersionCredentials": "emulator.config",
-    "Rejection": "emulator.mapping",
-    "load_mapping": "emulator.mapping_loader",
-    "map_message": "emulator.mapping",
+    "Rejection": "emulator.destination.mapping",
+    "load_mapping": "emulator.destination.mapping_loader",
+    "map_message": "emulator.destination.mapping",
 }
 
 

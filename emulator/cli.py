@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import IO
 
-from . import __version__
-from .commands import check, engage, generate, replay, send, serve
-from .commands.options import EXIT_USAGE
-from .errors import EmulatorError, InputError
+from emulator.commands import check, engage, generate, replay, send, serve
+from emulator.commands.options import EXIT_USAGE
+from emulator.errors import EmulatorError, InputError
 
 __all__ = ["main", "run"]
 
@@ -36,9 +35,20 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{self.prog}: {message}")
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed distribution's version, which the build reads from
+    ``emulator.__version__`` (the one place it is written); looked up only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import version
+
+        print(f"{parser.prog} {version('segment-refersion-emulator')}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="refersion-emulator", description=DESCRIPTION)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for command in COMMANDS:
         # A command's own description, when it sets none, is its one-line help as a sentence.

@@ -6,12 +6,12 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .access import MIN_TOKEN_LENGTH, is_loopback_host
-from .errors import ConfigError
+from emulator.access import MIN_TOKEN_LENGTH, is_loopback_host
+from emulator.errors import ConfigError
 
 if TYPE_CHECKING:
     # faults.py validates endpoints against the fake, which imports this module.
-    from .faults import FaultRule
+    from emulator.faults.rules import FaultRule
 
 __all__ = [
     "DEFAULT_HOST",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import EmulatorError
+from emulator.errors import EmulatorError
 
 __all__ = ["JsonLimitExceeded", "JsonLimits", "check_json_limits"]
 

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .config import EmulatorConfig
-from .errors import EmulatorError
+from emulator.config import EmulatorConfig
+from emulator.errors import EmulatorError
 
 if TYPE_CHECKING:
-    from .mapping import Mapping
-    from .server.background import BackgroundEmulator
+    from emulator.destination.mapping import Mapping
+    from emulator.server.background import BackgroundEmulator
 
 __all__ = [
     "MARKER",
@@ -65,7 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     spec = config.getoption(_MAPPING_OPTION) or config.getini("refersion_emulator_mapping")
     mapping = None
     if spec:
-        from .mapping_loader import load_mapping
+        from emulator.destination.mapping_loader import load_mapping
 
         try:
             mapping = load_mapping(str(spec), search_path=str(config.rootpath))
@@ -91,7 +91,7 @@ def refersion_emulator_server(
     pytestconfig: pytest.Config, refersion_emulator_config: EmulatorConfig
 ) -> Iterator[BackgroundEmulator]:
     """The session's one running emulator; tests use :func:`refersion_emulator` instead."""
-    from .server.background import BackgroundEmulator
+    from emulator.server.background import BackgroundEmulator
 
     mapping = pytestconfig.stash[_MAPPING_KEY]
     with BackgroundEmulator(refersion_emulator_config, mapping=mapping) as server:
@@ -112,7 +112,7 @@ def refersion_emulator(
         )
         mapping = settings.get("mapping")
         if isinstance(mapping, str):
-            from .mapping_loader import load_mapping
+            from emulator.destination.mapping_loader import load_mapping
 
             mapping = load_mapping(mapping, search_path=str(request.config.rootpath))
     except EmulatorError as exc:

@@ -7,8 +7,8 @@ import base64
 import pytest
 
 from emulator.config import RefersionCredentials
+from emulator.destination.mapping import ApiKey, parse_api_key, parse_basic_auth
 from emulator.errors import EmulatorError, InvalidApiKey
-from emulator.mapping import ApiKey, parse_api_key, parse_basic_auth
 
 SECRET = "sec_TOPSECRET0123456789"
 

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 
 from emulator import BackgroundEmulator, DestinationSettings, Operation
+from emulator.destination.mapping import MappingResult, MappingSettings, map_message
 from emulator.errors import ControlError
-from emulator.mapping import MappingResult, MappingSettings, map_message
 from tests.conftest import fast_config
 
 

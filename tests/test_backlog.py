@@ -9,7 +9,7 @@ import pytest
 
 from emulator.config import EmulatorConfig
 from emulator.errors import ConfigError
-from emulator.fault_specs import parse_fault_spec
+from emulator.faults.specs import parse_fault_spec
 from emulator.server.emulator import Emulator
 from tests.conftest import fast_config
 

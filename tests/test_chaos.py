@@ -7,7 +7,7 @@ from collections import Counter
 import aiohttp
 import pytest
 
-from emulator.reconcile import OUTCOME_BUCKETS
+from emulator.journal.reconcile import OUTCOME_BUCKETS
 from emulator.server.emulator import Emulator
 from tests.conftest import fast_config
 

@@ -16,10 +16,10 @@ from hypothesis import settings
 
 from emulator.check import PROPERTY_NAMES, CheckOptions, CheckReport, PropertyResult
 from emulator.config import EmulatorConfig
+from emulator.destination.mapping import MappingSettings, Operation, map_message
 from emulator.errors import InputError
-from emulator.mapping import MappingSettings, Operation, map_message
-from emulator.server.check_driver import run_check
 from emulator.server.emulator import Emulator
+from emulator.server.runners.check_driver import run_check
 from emulator.strategies import INVALID_RULES
 from tests.conftest import fast_config
 

@@ -23,10 +23,10 @@ from jsonschema.exceptions import SchemaError
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from emulator.contract_fast_path import FastPath, is_plain_json, schema_certainly_valid
-from emulator.contracts import ContractSet, default_contracts
-from emulator.fixtures import parse_cases
-from emulator.server.case_runner import run_case
+from emulator.cases.payloads import parse_cases
+from emulator.contract_checks.contract_set import ContractSet, default_contracts
+from emulator.contract_checks.fast_path import FastPath, is_plain_json, schema_certainly_valid
+from emulator.server.runners.case_runner import run_case
 from tests.conftest import FIXTURES, fast_config
 
 CONTRACTS = default_contracts()

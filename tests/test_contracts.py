@@ -1,4 +1,4 @@
-"""Tests for the JSON Schemas under contracts/ and the violations emulator.contracts reports."""
+"""Tests for the JSON Schemas under contracts/ and the violations the contract set reports."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from jsonschema.exceptions import best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from emulator.contracts import CONTRACT_BASE_URI, ContractSet, default_contracts
+from emulator.contract_checks.contract_set import CONTRACT_BASE_URI, ContractSet, default_contracts
 from emulator.countries import REFERSION_COUNTRIES
 from emulator.errors import ConfigError
 from emulator.secrets_mask import mask_secret
@@ -709,7 +709,7 @@ def test_every_broken_rule_is_reported(contracts: ContractSet) -> None:
 
 @pytest.fixture(scope="module")
 def reference_registry() -> Registry[Any]:
-    """The contracts as plain jsonschema sees them, built independently of emulator.contracts."""
+    """The contracts as plain jsonschema sees them, built independently of the contract set."""
     schemas = [json.loads(p.read_text(encoding="utf-8")) for p in SCHEMA_FILES]
     return Registry().with_resources(
         (schema["$id"], DRAFT202012.create_resource(schema)) for schema in schemas

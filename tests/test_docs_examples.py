@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.reconcile import OUTCOME_BUCKETS
+from emulator.journal.reconcile import OUTCOME_BUCKETS
 from tests.conftest import FIXTURES, ROOT
 
 PAGES = [

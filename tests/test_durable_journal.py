@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 
 from emulator.clock import ManualClock
-from emulator.journal_store import JournalStoreError
-from emulator.reconcile import OUTCOME_BUCKETS
+from emulator.journal.reconcile import OUTCOME_BUCKETS
+from emulator.journal.store import JournalStoreError
 from emulator.server.emulator import Emulator
 from tests.conftest import ROOT, fast_config
 from tests.test_cli import cli

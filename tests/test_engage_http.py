@@ -7,8 +7,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from emulator.segment.engage.simulator import EngageSimulator
 from emulator.server.emulator import Emulator
-from emulator.server.engage_sync import EngageSimulator
 
 KEY = "order_completed_last_30days"
 ADA = {

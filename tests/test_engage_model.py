@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from emulator.errors import InputError
-from emulator.segment.engage import ComputationExists, EngageSpace, UnknownComputation
-from emulator.segment.engage_input import EngageInputError
-from emulator.segment.engage_keys import engage_key
+from emulator.segment.engage.input import EngageInputError
+from emulator.segment.engage.keys import engage_key
+from emulator.segment.engage.space import ComputationExists, EngageSpace, UnknownComputation
 from emulator.segment.timestamps import parse_timestamp
 
 KEY = "order_completed_last_30days"

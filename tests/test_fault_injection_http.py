@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from emulator.fault_specs import parse_fault_spec
-from emulator.faults import FAULT_HEADER
+from emulator.faults.rules import FAULT_HEADER
+from emulator.faults.specs import parse_fault_spec
 from emulator.server.emulator import Emulator
 from tests.conftest import fast_config
 from tests.test_cli import cli

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from emulator.fault_specs import parse_fault_spec, rules_from_json
-from emulator.faults import (
+from emulator.faults.rules import (
     FAULT_HEADER,
     FaultAction,
     FaultInjector,
@@ -18,6 +17,7 @@ from emulator.faults import (
     FaultRuleError,
     fault_response,
 )
+from emulator.faults.specs import parse_fault_spec, rules_from_json
 
 
 @pytest.mark.parametrize(

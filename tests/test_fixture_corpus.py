@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator.fixtures import parse_cases
-from emulator.server.case_runner import run_case
+from emulator.cases.payloads import parse_cases
+from emulator.server.runners.case_runner import run_case
 from tests.conftest import FIXTURES, fast_config
 
 FIXTURE_FILES = sorted(FIXTURES.rglob("*.json"))

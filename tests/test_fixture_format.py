@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from emulator.cases.payloads import Case, Expectation, judge, parse_cases
 from emulator.errors import InputError
-from emulator.fixtures import Case, Expectation, judge, parse_cases
 
 
 def dumps(value: Any) -> bytes:

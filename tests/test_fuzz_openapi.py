@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from emulator.openapi import bundled_document
+from emulator.contract_checks.openapi import bundled_document
 from tests.conftest import FUZZ_NOTES, fast_config
 from tests.live import LiveEmulator
 

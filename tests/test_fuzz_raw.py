@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emulator.openapi import bundled_document, operations
+from emulator.contract_checks.openapi import bundled_document, operations
 from tests.conftest import FUZZ_NOTES, fast_config
 from tests.live import LiveEmulator
 

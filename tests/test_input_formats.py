@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from emulator.cases.payloads import parse_cases
 from emulator.errors import InputError
-from emulator.fixtures import parse_cases
 from tests.test_cli import cli, write
 
 # What analytics-python puts in a batch (client shape) and what Segment delivers (enriched).

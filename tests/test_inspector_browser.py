@@ -18,9 +18,9 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import BrowserContext, Page, expect
 
-from emulator.fixtures import parse_cases
-from emulator.server.case_runner import run_case
+from emulator.cases.payloads import parse_cases
 from emulator.server.emulator import Emulator
+from emulator.server.runners.case_runner import run_case
 
 from .browser import chromium, chromium_missing
 from .conftest import fast_config

@@ -13,13 +13,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from emulator.contract_tally import ContractTally
-from emulator.contracts import default_contracts
-from emulator.journal import OUTCOMES, Journal
+from emulator.contract_checks.contract_set import default_contracts
+from emulator.contract_checks.tally import ContractTally
+from emulator.journal.traces import OUTCOMES, Journal
 from emulator.server.emulator import Emulator
-from emulator.server.http_errors import BodyError
 from emulator.server.live_stream import STREAM_HUB, StreamHub, Subscriber
 from emulator.server.ui import STATIC_DIR
+from emulator.web.errors import BodyError
 
 from .conftest import fast_config
 

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.contracts import Violation
-from emulator.journal import Journal, Trace
+from emulator.contract_checks.contract_set import Violation
+from emulator.journal.traces import Journal, Trace
 
 
 def finish(journal: Journal, trace: Trace, outcome: str = "created") -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from emulator.config import DestinationSettings
-from emulator.mapping import (
+from emulator.destination.mapping import (
     Mapping,
     MappingSettings,
     Operation,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from emulator.mapping import MappingSettings, Operation, Rejection, map_message
-from emulator.mapping.engage import audience_exit
+from emulator.destination.mapping import MappingSettings, Operation, Rejection, map_message
+from emulator.destination.mapping.engage import audience_exit
 
 SETTINGS = MappingSettings(password_salt="test-salt")
 KEY = "order_completed_last_30days"

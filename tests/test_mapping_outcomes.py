@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from emulator.mapping import (
+from emulator.destination.mapping import (
     REJECTION_REASONS,
     WARNING_CODES,
     MappingSettings,

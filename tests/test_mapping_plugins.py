@@ -63,7 +63,7 @@ def team_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_the_built_in_mapping_loads_like_any_other() -> None:
-    assert load_mapping("emulator.mapping:map_message") is map_message
+    assert load_mapping("emulator.destination.mapping:map_message") is map_message
 
 
 @pytest.mark.usefixtures("team_dir")

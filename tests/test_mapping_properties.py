@@ -11,7 +11,7 @@ from email_validator import validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.mapping import (
+from emulator.destination.mapping import (
     REJECTION_REASONS,
     MappingSettings,
     Operation,

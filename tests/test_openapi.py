@@ -15,11 +15,11 @@ from aiohttp.test_utils import make_mocked_request
 from openapi_spec_validator import validate
 
 from emulator import __version__
-from emulator.contracts import CONTRACT_BASE_URI, contracts_directory
+from emulator.contract_checks.contract_set import CONTRACT_BASE_URI, contracts_directory
+from emulator.contract_checks.openapi import bundled_document, operations, source_document
 from emulator.errors import ConfigError
-from emulator.journal import OUTCOMES
-from emulator.openapi import bundled_document, operations, source_document
-from emulator.refersion import FakeRefersion
+from emulator.fake_refersion import FakeRefersion
+from emulator.journal.traces import OUTCOMES
 from emulator.segment.ingest import BATCH_ENDPOINTS, TRACKING_TYPES
 from emulator.server.app import create_app
 from emulator.server.emulator import Emulator

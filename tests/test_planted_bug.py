@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from emulator.commands.options import hypothesis_home
-from emulator.mapping import MappingResult, MappingSettings, Operation, map_message
+from emulator.destination.mapping import MappingResult, MappingSettings, Operation, map_message
 from tests.test_cli import cli
 
 

@@ -59,7 +59,7 @@ def test_importing_the_package_or_its_pytest_plugin_loads_next_to_nothing() -> N
     loaded = done.stdout.strip()
     # emulator.access is stdlib-only: config needs it to refuse exposing the emulator untokened.
     expected = ["emulator", "emulator.access", "emulator.config", "emulator.errors"]
-    assert loaded == str([*expected, "emulator.pytest_plugin"])
+    assert loaded == str([*expected, "emulator.pytest_plugin", "emulator.version"])
 
 
 def test_dir_lists_the_public_names() -> None:

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 
 from emulator.clock import ManualClock
-from emulator.journal import OUTCOMES
-from emulator.reconcile import BUCKETS, OUTCOME_BUCKETS, reconcile, reconcile_events
+from emulator.journal.reconcile import BUCKETS, OUTCOME_BUCKETS, reconcile, reconcile_events
+from emulator.journal.traces import OUTCOMES
 from emulator.server.emulator import Emulator
 from tests.conftest import fast_config
 from tests.test_cli import DOC, cli

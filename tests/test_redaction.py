@@ -10,10 +10,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.fixtures import Case
-from emulator.mapping import MappingResult, MappingSettings, Operation, map_message
-from emulator.redaction import Redactor
-from emulator.server.case_runner import run_case
+from emulator.cases.payloads import Case
+from emulator.cases.redaction import Redactor
+from emulator.destination.mapping import MappingResult, MappingSettings, Operation, map_message
+from emulator.server.runners.case_runner import run_case
 from tests.conftest import fast_config
 
 SETTINGS = MappingSettings(password_salt="test-salt")

@@ -15,9 +15,9 @@ from referencing import Registry, Resource
 
 from emulator.config import RefersionCredentials
 from emulator.errors import ConfigError
-from emulator.refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions, Reply
-from emulator.refersion.store import FIRST_AFFILIATE_ID
-from emulator.refersion.validation import CHAR_LIMIT, password_errors
+from emulator.fake_refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions, Reply
+from emulator.fake_refersion.store import FIRST_AFFILIATE_ID
+from emulator.fake_refersion.validation import CHAR_LIMIT, password_errors
 
 __all__: list[str] = []
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from emulator.errors import EmulatorError
-from emulator.refersion.store import (
+from emulator.fake_refersion.store import (
     FIRST_AFFILIATE_ID,
     Affiliate,
     AffiliateStore,

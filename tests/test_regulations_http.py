@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from emulator.segment.regulations import parse_regulation_request
+from emulator.segment.http.regulations_api import create_regulation
+from emulator.segment.regulations.book import parse_regulation_request
 from emulator.segment.timestamps import parse_timestamp
 from emulator.server.emulator import Emulator
-from emulator.server.regulations_api import create_regulation
 from tests.conftest import fast_config
 
 PETER = {"name": "Peter Gibbons", "email": "peter@example.com"}

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from emulator.contracts import default_contracts
-from emulator.journal import Journal, Trace
-from emulator.segment.regulations import (
+from emulator.contract_checks.contract_set import default_contracts
+from emulator.journal.traces import Journal, Trace
+from emulator.segment.regulations.book import (
     MAX_SUBJECT_IDS,
     REGULATION_TYPES,
     RegulationBook,
@@ -21,7 +21,7 @@ from emulator.segment.regulations import (
     go_time_string,
     parse_regulation_request,
 )
-from emulator.segment.suppression import SuppressionList
+from emulator.segment.regulations.suppression import SuppressionList
 from emulator.segment.timestamps import parse_timestamp
 
 T0 = datetime(2020, 5, 9, 23, 54, 49, 209808, tzinfo=UTC).timestamp()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.mapping import REJECTION_REASONS, WARNING_CODES
+from emulator.destination.mapping import REJECTION_REASONS, WARNING_CODES
 from emulator.segment.routing import FILTER_REASONS
 from tests.conftest import FIXTURES
 from tests.test_cli import cli, write

@@ -17,9 +17,9 @@ import pytest
 from aiohttp import web
 
 from emulator.clock import ManualClock
-from emulator.journal import Trace
+from emulator.journal.traces import Trace
+from emulator.segment.http.tracking_api import TRACE_IDS_HEADER
 from emulator.server.emulator import Emulator
-from emulator.server.tracking_api import TRACE_IDS_HEADER
 from tests.conftest import fast_config
 
 FOUR_HOURS = 4 * 3600.0

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from emulator.segment.delivery import AttemptVerdict, RetryPolicy, classify
+from emulator.segment.delivery_policy import AttemptVerdict, RetryPolicy, classify
 from emulator.segment.routing import Deduplicator, route
 
 

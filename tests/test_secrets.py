@@ -17,11 +17,11 @@ import pytest
 
 from emulator.cli import run
 from emulator.config import DestinationSettings, RefersionCredentials
-from emulator.mapping import derive_password
-from emulator.openapi import bundled_document, operations
+from emulator.contract_checks.openapi import bundled_document, operations
+from emulator.destination.mapping import derive_password
+from emulator.journal.rendering import Style, format_trace
 from emulator.secrets_mask import mask_fields
 from emulator.server.emulator import Emulator
-from emulator.trace_format import Style, format_trace
 from tests.conftest import fast_config
 
 PUBLIC = "pub_leakcheck"

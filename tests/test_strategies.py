@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator import strategies
-from emulator.contracts import default_contracts
+from emulator.contract_checks.contract_set import default_contracts
 from emulator.countries import REFERSION_COUNTRIES, normalise_country
-from emulator.mapping import MappingSettings, Operation, Rejection, map_message
+from emulator.destination.mapping import MappingSettings, Operation, Rejection, map_message
 from emulator.segment.ingest import (
     INGEST_REASONS,
     TrackingRequestError,

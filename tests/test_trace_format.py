@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from emulator.fixes import REASON_FIXES, WARNING_FIXES, fix_for_reason
-from emulator.fixtures import parse_cases
-from emulator.mapping import WARNING_CODES
+from emulator.cases.payloads import parse_cases
+from emulator.destination.mapping import WARNING_CODES
+from emulator.journal.fixes import REASON_FIXES, WARNING_FIXES, fix_for_reason
+from emulator.journal.rendering import Style, explain, field_label, format_trace
 from emulator.segment.ingest import INGEST_REASONS
 from emulator.segment.routing import FILTER_REASONS
-from emulator.server.case_runner import run_case
-from emulator.trace_format import Style, explain, field_label, format_trace
+from emulator.server.runners.case_runner import run_case
 from tests.conftest import fast_config
 from tests.test_cli import cli, write
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .driver import Driver
+from emulator.check.driver import Driver
 
 __all__ = ["AFFILIATE_FIELDS", "GET_NAMES", "expected_affiliate", "mismatches"]
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from .example import Step
+from emulator.check.example import Step
+from emulator.errors import InputError
 
 __all__ = ["fixture_for", "write_fixture"]
 

@@ -1,6 +1,7 @@
 """What the property suite needs from a running pipeline, and what it reads back from it.
 
-The properties are written against :class:`Driver`; :mod:`emulator.server.check_driver` is the
+The properties are written against :class:`Driver`;
+:mod:`emulator.server.runners.check_driver` is the
 implementation that speaks HTTP to an emulator (and to a receiver or a Refersion under test).
 """
 
@@ -29,7 +30,7 @@ class RefersionCall:
 class Delivered:
     """What became of one sent event, as the Segment side and the destination journaled it.
 
-    ``outcome`` is a journal outcome (:data:`emulator.journal.OUTCOMES`); a Tracking API that
+    ``outcome`` is a journal outcome (:data:`emulator.journal.traces.OUTCOMES`); a Tracking API that
     refuses the whole request is reported as ``ingest_rejected`` with its error code as
     ``reason``. ``answer_status`` is the destination's HTTP answer to the last delivery
     attempt (``None``: never delivered). ``warnings``, ``refersion_calls`` and

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import EmulatorError
-from .driver import Delivered, Driver, RefersionCall
-from .exercised import Exercised
+from emulator.check.driver import Delivered, Driver, RefersionCall
+from emulator.check.exercised import Exercised
+from emulator.errors import EmulatorError
 
 __all__ = ["EXPECTED_REASONS", "Example", "Expect", "InvariantBroken", "Step"]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .driver import Delivered
+from emulator.check.driver import Delivered
 
 __all__ = ["Exercised", "field_paths"]
 

@@ -14,9 +14,9 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from ..strategies import GeneratedEvent, delete_events, identify_events
-from .affiliates import expected_affiliate
-from .example import Example, Expect
+from emulator.check.affiliates import expected_affiliate
+from emulator.check.example import Example, Expect
+from emulator.strategies import GeneratedEvent, delete_events, identify_events
 
 __all__ = ["USERS", "account_model"]
 

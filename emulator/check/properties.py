@@ -13,7 +13,11 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine
 
-from ..strategies import (
+from emulator.check.affiliates import expected_affiliate, mismatches
+from emulator.check.driver import Delivered
+from emulator.check.example import Example, Expect, InvariantBroken
+from emulator.check.model import account_model
+from emulator.strategies import (
     INVALID_RULES,
     GeneratedEvent,
     engage_events,
@@ -23,10 +27,6 @@ from ..strategies import (
     same_person_events,
     sample,
 )
-from .affiliates import expected_affiliate, mismatches
-from .driver import Delivered
-from .example import Example, Expect, InvariantBroken
-from .model import account_model
 
 __all__ = ["PROPERTIES", "Property", "StatefulProperty"]
 

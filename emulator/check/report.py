@@ -11,8 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from ..trace_format import Style
-from .exercised import Exercised
+from emulator.check.exercised import Exercised
+from emulator.journal.rendering import Style
 
 __all__ = ["CheckReport", "Failure", "PropertyResult"]
 

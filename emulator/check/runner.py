@@ -1,7 +1,7 @@
 """Run the properties with Hypothesis against a :class:`~emulator.check.driver.Driver`.
 
 Blocking: call it from a thread when the pipeline runs on an event loop (as
-:func:`emulator.server.check_driver.run_check` does).
+:func:`emulator.server.runners.check_driver.run_check` does).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from hypothesis import example as explicit_example
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
-from ..errors import ConfigError
-from .counterexample import fixture_for
-from .driver import Driver
-from .example import Example, InvariantBroken
-from .exercised import Exercised
-from .properties import PROPERTIES, Property, StatefulProperty
-from .report import CheckReport, Failure, PropertyResult
+from emulator.check.counterexample import fixture_for
+from emulator.check.driver import Driver
+from emulator.check.example import Example, InvariantBroken
+from emulator.check.exercised import Exercised
+from emulator.check.properties import PROPERTIES, Property, StatefulProperty
+from emulator.check.report import CheckReport, Failure, PropertyResult
+from emulator.errors import ConfigError
 
 __all__ = ["PROPERTY_NAMES", "CheckOptions", "Progress", "hypothesis_settings", "run_properties"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import IO, TYPE_CHECKING, Any
 
-from ..fixtures import FORMATS
-from ..trace_format import Style, explain, format_trace
+from emulator.cases.payloads import FORMATS
+from emulator.journal.rendering import Style, explain, format_trace
 
 if TYPE_CHECKING:
-    from ..server.case_runner import CaseResult
+    from emulator.server.runners.case_runner import CaseResult
 
 __all__ = ["case_json", "print_case"]
 
@@ -20,7 +20,7 @@ _ENTRIES = {
 
 
 def case_json(result: CaseResult) -> dict[str, Any]:
-    """The case as data, each event with its :func:`~emulator.trace_format.explain`."""
+    """The case as data, each event with its :func:`~emulator.journal.rendering.explain`."""
     data = result.to_dict()
     data["events"] = [{**event, "explanation": explain(event)} for event in data["events"]]
     return data

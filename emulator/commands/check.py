@@ -7,12 +7,9 @@ import asyncio
 from pathlib import Path
 from typing import IO
 
-from ..check import PROPERTY_NAMES, CheckOptions, CheckReport
-from ..check.counterexample import write_fixture
-from ..errors import InputError
-from ..mapping import Mapping as MappingFn
-from ..trace_format import Style
-from .options import (
+from emulator.check import PROPERTY_NAMES, CheckOptions, CheckReport
+from emulator.check.counterexample import write_fixture
+from emulator.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
     add_emulator_options,
@@ -20,6 +17,9 @@ from .options import (
     hypothesis_storage,
     mapping_from_args,
 )
+from emulator.destination.mapping import Mapping as MappingFn
+from emulator.errors import InputError
+from emulator.journal.rendering import Style
 
 __all__ = ["HELP", "NAME", "add_arguments", "print_report", "run", "run_report"]
 
@@ -75,7 +75,7 @@ def run_report(
 ) -> CheckReport:
     """Run the check ``args`` describe, ``mapping`` (default: the built-in one) in the
     emulator's own destination; save the counterexamples and the JUnit report they ask for."""
-    from ..server.check_driver import run_check
+    from emulator.server.runners.check_driver import run_check
 
     if args.examples < 1:
         raise InputError(f"--examples must be at least 1, got {args.examples}")

@@ -9,16 +9,16 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import InputError
-from ..segment.engage_plan import EngagePlan, parse_plan
-from ..trace_format import Style, format_trace
-from .options import (
+from emulator.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
     add_emulator_options,
     in_process_config,
     mapping_from_args,
 )
+from emulator.errors import InputError
+from emulator.journal.rendering import Style, format_trace
+from emulator.segment.engage.plan import EngagePlan, parse_plan
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
 
 
 async def _engage(args: argparse.Namespace, plan: EngagePlan, stdout: IO[str]) -> int:
-    from ..server.engage_runner import run_plan
+    from emulator.server.runners.engage_runner import run_plan
 
     report = await run_plan(plan, base=in_process_config(args), mapping=mapping_from_args(args))
     if args.json:

@@ -10,9 +10,9 @@ from typing import IO, Any
 
 from hypothesis import strategies as st
 
-from .. import strategies
-from ..errors import InputError
-from .options import EXIT_OK, hypothesis_storage
+from emulator import strategies
+from emulator.commands.options import EXIT_OK, hypothesis_storage
+from emulator.errors import InputError
 
 __all__ = ["HELP", "KINDS", "NAME", "add_arguments", "run"]
 

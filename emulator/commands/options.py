@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..config import DestinationSettings, EmulatorConfig, RefersionCredentials
-from ..errors import InputError
-from ..fault_specs import parse_fault_spec
+from emulator.config import DestinationSettings, EmulatorConfig, RefersionCredentials
+from emulator.errors import InputError
+from emulator.faults.specs import parse_fault_spec
 
 if TYPE_CHECKING:
-    from ..mapping import Mapping
+    from emulator.destination.mapping import Mapping
 
 __all__ = [
     "EXIT_FAILED",
@@ -151,7 +151,7 @@ def mapping_from_args(args: argparse.Namespace) -> Mapping | None:
     """The ``--mapping`` callable (imported relative to the current directory), else ``None``."""
     if args.mapping is None:
         return None
-    from ..mapping_loader import load_mapping
+    from emulator.destination.mapping_loader import load_mapping
 
     return load_mapping(args.mapping, search_path=os.getcwd())
 

@@ -11,20 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import InputError
-from ..fixture_writer import observed_expectation, with_expect
-from ..fixtures import Case
-from ..junit import JUnitCase, junit_xml
-from ..trace_format import Style
-from .case_output import case_json
-from .options import (
+from emulator.cases.junit import JUnitCase, junit_xml
+from emulator.cases.payloads import Case
+from emulator.cases.writer import observed_expectation, with_expect
+from emulator.commands.case_output import case_json
+from emulator.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
     add_emulator_options,
     in_process_config,
     mapping_from_args,
 )
-from .send import read_cases
+from emulator.commands.send import read_cases
+from emulator.errors import InputError
+from emulator.journal.rendering import Style
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
 
 
 async def _replay(args: argparse.Namespace, stdout: IO[str]) -> int:
-    from ..server.case_runner import run_case
+    from emulator.server.runners.case_runner import run_case
 
     fixtures = [(label, path, _fixture_case(path)) for label, path in _fixture_files(args.paths)]
     base = in_process_config(args)

@@ -11,21 +11,21 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from ..config import DestinationSettings, EmulatorConfig
-from ..errors import InputError
-from ..fixture_writer import build_fixture, dump_json, observed_expectation
-from ..fixtures import FORMATS, Case, parse_cases
-from ..reconcile import reconcile_events
-from ..redaction import Redactor
-from ..trace_format import Style
-from .case_output import case_json, print_case
-from .options import (
+from emulator.cases.payloads import FORMATS, Case, parse_cases
+from emulator.cases.redaction import Redactor
+from emulator.cases.writer import build_fixture, dump_json, observed_expectation
+from emulator.commands.case_output import case_json, print_case
+from emulator.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
     add_emulator_options,
     in_process_config,
     mapping_from_args,
 )
+from emulator.config import DestinationSettings, EmulatorConfig
+from emulator.errors import InputError
+from emulator.journal.reconcile import reconcile_events
+from emulator.journal.rendering import Style
 
 __all__ = ["HELP", "NAME", "add_arguments", "read_cases", "run"]
 
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
 
 
 async def _send(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
-    from ..server.case_runner import run_case
+    from emulator.server.runners.case_runner import run_case
 
     cases = [case for name in args.files for case in read_cases(name)]
     if args.save_fixture is not None:
@@ -93,7 +93,7 @@ async def _save_fixture(
     args: argparse.Namespace, case: Case, base: EmulatorConfig, observed: list[dict[str, Any]]
 ) -> str:
     """Write the fixture; return the line to print about it."""
-    from ..server.case_runner import run_case
+    from emulator.server.runners.case_runner import run_case
 
     redact = not args.no_redact
     saved = _without_write_key(case)

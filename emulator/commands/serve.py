@@ -10,15 +10,20 @@ import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..access import MIN_TOKEN_LENGTH, is_loopback_host, new_control_token
-from ..config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
-from ..errors import InputError
-from ..gc_tuning import tune_for_serving
-from ..secrets_mask import mask_secret
-from .options import EXIT_OK, add_emulator_options, config_from_args, mapping_from_args
+from emulator.access import MIN_TOKEN_LENGTH, is_loopback_host, new_control_token
+from emulator.commands.options import (
+    EXIT_OK,
+    add_emulator_options,
+    config_from_args,
+    mapping_from_args,
+)
+from emulator.config import DEFAULT_HOST, DEFAULT_PORT, EmulatorConfig
+from emulator.errors import InputError
+from emulator.secrets_mask import mask_secret
+from emulator.server.gc_tuning import tune_for_serving
 
 if TYPE_CHECKING:
-    from ..mapping import Mapping
+    from emulator.destination.mapping import Mapping
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
@@ -110,7 +115,7 @@ async def _serve_async(
     *,
     token_generated: bool,
 ) -> int:
-    from ..server.emulator import Emulator
+    from emulator.server.emulator import Emulator
 
     emulator = Emulator(config, mapping=mapping)
     try:

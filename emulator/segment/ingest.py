@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..errors import EmulatorError
-from ..json_limits import JsonLimitExceeded, JsonLimits, check_json_limits
-from .timestamps import format_timestamp, parse_timestamp
+from emulator.errors import EmulatorError
+from emulator.json_limits import JsonLimitExceeded, JsonLimits, check_json_limits
+from emulator.segment.timestamps import format_timestamp, parse_timestamp
 
 __all__ = [
     "BATCH_ENDPOINTS",

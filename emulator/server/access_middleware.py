@@ -6,9 +6,15 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..access import TOKEN_COOKIE, AccessPolicy, check_access, is_loopback_host, token_matches
-from .http_errors import json_error
-from .keys import RUNTIME
+from emulator.access import (
+    TOKEN_COOKIE,
+    AccessPolicy,
+    check_access,
+    is_loopback_host,
+    token_matches,
+)
+from emulator.server.keys import RUNTIME
+from emulator.web.errors import json_error
 
 __all__ = ["access_middleware"]
 

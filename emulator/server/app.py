@@ -6,18 +6,25 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ..clock import Clock
-from ..config import EmulatorConfig
-from ..mapping import Mapping as MappingFn
-from . import control_api, destination_api, openapi_api, refersion_api, tracking_api, ui
-from .access_middleware import access_middleware
-from .engage_api import routes as engage_routes
-from .fault_injection import fault_middleware
-from .faults_api import routes as fault_routes
-from .http_errors import SERVER_ERRORS, error_middleware
-from .keys import RUNTIME
-from .regulations_api import routes as regulations_routes
-from .runtime import Runtime
+from emulator.clock import Clock
+from emulator.config import EmulatorConfig
+from emulator.destination.http import receiver as destination_api
+from emulator.destination.http.receiver import DESTINATION_HOST
+from emulator.destination.mapping import Mapping as MappingFn
+from emulator.fake_refersion.http import api as refersion_api
+from emulator.fake_refersion.http.api import REFERSION_HOST
+from emulator.faults.http.api import routes as fault_routes
+from emulator.faults.http.injection import fault_middleware
+from emulator.faults.http.keys import FAULT_INJECTOR
+from emulator.segment.http import tracking_api
+from emulator.segment.http.engage_api import routes as engage_routes
+from emulator.segment.http.host import SEGMENT_HOST
+from emulator.segment.http.regulations_api import routes as regulations_routes
+from emulator.server import control_api, openapi_api, ui
+from emulator.server.access_middleware import access_middleware
+from emulator.server.keys import RUNTIME
+from emulator.server.runtime import Runtime
+from emulator.web.errors import BODY_TIMEOUT, SERVER_ERRORS, error_middleware
 
 __all__ = ["create_app"]
 
@@ -32,7 +39,14 @@ def create_app(
     app = web.Application(middlewares=[error_middleware], client_max_size=_CLIENT_MAX_SIZE)
     app.middlewares.append(fault_middleware)
     app[RUNTIME] = Runtime(config, clock=clock, mapping=mapping)
+    runtime = app[RUNTIME]
     app[SERVER_ERRORS] = []
+    app[BODY_TIMEOUT] = config.body_timeout
+    # Each surface finds what it needs under its own key: the concepts never import the server.
+    app[SEGMENT_HOST] = runtime
+    app[DESTINATION_HOST] = runtime
+    app[REFERSION_HOST] = runtime
+    app[FAULT_INJECTOR] = runtime.faults
     app.middlewares.append(access_middleware)
     app.add_routes(tracking_api.routes)
     app.add_routes(destination_api.routes)

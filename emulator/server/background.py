@@ -25,10 +25,7 @@ from collections.abc import Callable, Collection, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
-from ..clock import Clock
-from ..config import DestinationSettings, EmulatorConfig
-from ..errors import ControlError
-from ..expectations import (
+from emulator.cases.expectations import (
     affiliate_differences,
     describe_account,
     describe_journal,
@@ -37,9 +34,12 @@ from ..expectations import (
     unexpected_problems,
     unknown_reason_hint,
 )
-from ..mapping import Mapping as MappingFn
-from .emulator import Emulator
-from .http_errors import SERVER_ERRORS
+from emulator.clock import Clock
+from emulator.config import DestinationSettings, EmulatorConfig
+from emulator.destination.mapping import Mapping as MappingFn
+from emulator.errors import ControlError
+from emulator.server.emulator import Emulator
+from emulator.web.errors import SERVER_ERRORS
 
 __all__ = ["BackgroundEmulator"]
 
@@ -53,7 +53,7 @@ class BackgroundEmulator:
     """A running emulator served from a daemon thread: ``with BackgroundEmulator(config) as emu:``.
 
     ``config`` defaults to a loopback server on a free port. ``mapping`` replaces the built-in
-    mapping (any :class:`~emulator.mapping.Mapping`).
+    mapping (any :class:`~emulator.destination.mapping.Mapping`).
     """
 
     def __init__(
@@ -279,7 +279,7 @@ class BackgroundEmulator:
     ) -> dict[str, Any]:
         """Wait for an event refused with ``reason`` (optionally of ``email``/``user_id``).
 
-        Refused means an outcome in :data:`~emulator.expectations.REJECTED_OUTCOMES`; returns
+        Refused means an outcome in :data:`~emulator.cases.expectations.REJECTED_OUTCOMES`; returns
         the event's trace.
         """
         __tracebackhide__ = True

@@ -8,12 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import __version__
-from ..journal import OUTCOMES, Trace
-from ..reconcile import reconcile
-from .durability import JournalWriteError
-from .http_errors import BodyError, parse_json_body, read_body
-from .keys import RUNTIME
+from emulator.journal.durability import JournalWriteError
+from emulator.journal.reconcile import reconcile
+from emulator.journal.traces import OUTCOMES, Trace
+from emulator.server.keys import RUNTIME
+from emulator.version import __version__
+from emulator.web.errors import BodyError, parse_json_body, read_body
 
 __all__ = ["routes"]
 

@@ -6,16 +6,16 @@ from types import TracebackType
 
 from aiohttp import web
 
-from ..clock import Clock
-from ..config import EmulatorConfig
-from ..fault_specs import parse_fault_spec
-from ..faults import FaultRule
-from ..mapping import Mapping as MappingFn
-from ..reconcile import Reconciliation, reconcile
-from .app import create_app
-from .http_errors import SERVER_ERRORS
-from .keys import RUNTIME
-from .runtime import Runtime
+from emulator.clock import Clock
+from emulator.config import EmulatorConfig
+from emulator.destination.mapping import Mapping as MappingFn
+from emulator.faults.rules import FaultRule
+from emulator.faults.specs import parse_fault_spec
+from emulator.journal.reconcile import Reconciliation, reconcile
+from emulator.server.app import create_app
+from emulator.server.keys import RUNTIME
+from emulator.server.runtime import Runtime
+from emulator.web.errors import SERVER_ERRORS
 
 __all__ = ["Emulator"]
 

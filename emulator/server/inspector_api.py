@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..journal import FINAL_OUTCOMES, OUTCOMES
-from .keys import RUNTIME
+from emulator.journal.traces import FINAL_OUTCOMES, OUTCOMES
+from emulator.server.keys import RUNTIME
 
 __all__ = ["routes"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .runtime import Runtime
+from emulator.server.runtime import Runtime
 
 __all__ = ["RUNTIME"]
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..journal import Journal, Trace
-from .http_errors import BodyError
-from .keys import RUNTIME
+from emulator.journal.traces import Journal, Trace
+from emulator.server.keys import RUNTIME
+from emulator.web.errors import BodyError
 
 __all__ = ["STREAM_HUB", "StreamHub", "Subscriber", "routes", "setup"]
 

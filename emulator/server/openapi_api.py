@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import __version__
-from ..openapi import bundled_document
-from .keys import RUNTIME
+from emulator.contract_checks.openapi import bundled_document
+from emulator.server.keys import RUNTIME
+from emulator.version import __version__
 
 __all__ = ["routes"]
 

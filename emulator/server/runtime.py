@@ -7,23 +7,23 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
-from ..clock import Clock, SystemClock
-from ..config import EmulatorConfig
-from ..contract_tally import ContractTally
-from ..contracts import ContractSet, default_contracts
-from ..faults import FaultInjector
-from ..journal import Journal, Trace
-from ..journal_store import JournalStore
-from ..mapping import Mapping as MappingFn
-from ..mapping import MappingSettings, map_message
-from ..refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
-from ..segment.delivery import RetryPolicy
-from ..segment.engage import EngageSpace
-from ..segment.regulations import RegulationBook
-from ..segment.routing import FILTER_REASONS, Deduplicator, route
-from ..segment.suppression import SuppressionList
-from .durability import DurableJournal
-from .pipeline import DeliveryPipeline
+from emulator.clock import Clock, SystemClock
+from emulator.config import EmulatorConfig
+from emulator.contract_checks.contract_set import ContractSet, default_contracts
+from emulator.contract_checks.tally import ContractTally
+from emulator.destination.mapping import Mapping as MappingFn
+from emulator.destination.mapping import MappingSettings, map_message
+from emulator.fake_refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
+from emulator.faults.rules import FaultInjector
+from emulator.journal.durability import DurableJournal
+from emulator.journal.store import JournalStore
+from emulator.journal.traces import Journal, Trace
+from emulator.segment.delivery_policy import RetryPolicy
+from emulator.segment.engage.space import EngageSpace
+from emulator.segment.http.delivery_pipeline import DeliveryPipeline
+from emulator.segment.regulations.book import RegulationBook
+from emulator.segment.regulations.suppression import SuppressionList
+from emulator.segment.routing import FILTER_REASONS, Deduplicator, route
 
 __all__ = ["Runtime"]
 

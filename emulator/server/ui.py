@@ -10,8 +10,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import inspector_api, live_stream
-from .http_errors import BodyError
+from emulator.server import inspector_api, live_stream
+from emulator.web.errors import BodyError
 
 __all__ = ["STATIC_DIR", "UI_PATH", "routes", "setup"]
 

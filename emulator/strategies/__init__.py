@@ -20,19 +20,23 @@ Every value is JSON-serialisable, so events can be written to files and replayed
 
 from __future__ import annotations
 
-from ._delete import delete_events, identify_and_delete_events, invalid_delete_events
-from ._engage import engage_events
-from ._event import STAGES, GeneratedEvent
-from ._identify import NAME_CONVENTIONS, identify_events, same_person_events
-from ._invalid import (
+from emulator.strategies._delete import (
+    delete_events,
+    identify_and_delete_events,
+    invalid_delete_events,
+)
+from emulator.strategies._engage import engage_events
+from emulator.strategies._event import STAGES, GeneratedEvent
+from emulator.strategies._identify import NAME_CONVENTIONS, identify_events, same_person_events
+from emulator.strategies._invalid import (
     INGEST_TYPE_RULES,
     INVALID_RULES,
     invalid_engage_events,
     invalid_identify_events,
 )
-from ._messages import deletes, engage_identifies, identifies, invalid_identifies
-from ._sample import sample
-from ._values import COUNTRY_SPELLINGS, TIMESTAMP_FORMS, timestamps
+from emulator.strategies._messages import deletes, engage_identifies, identifies, invalid_identifies
+from emulator.strategies._sample import sample
+from emulator.strategies._values import COUNTRY_SPELLINGS, TIMESTAMP_FORMS, timestamps
 
 __all__ = [
     "COUNTRY_SPELLINGS",

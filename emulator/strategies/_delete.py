@@ -7,9 +7,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ._event import GeneratedEvent
-from ._identify import identify_events
-from ._values import ascii_words, email_addresses, ids, timestamps
+from emulator.strategies._event import GeneratedEvent
+from emulator.strategies._identify import identify_events
+from emulator.strategies._values import ascii_words, email_addresses, ids, timestamps
 
 __all__ = ["delete_events", "identify_and_delete_events", "invalid_delete_events"]
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ._event import GeneratedEvent
-from ._identify import plain_identifies
-from ._values import ALNUM, LOWER, RESERVED_TRAITS, timestamps
+from emulator.strategies._event import GeneratedEvent
+from emulator.strategies._identify import plain_identifies
+from emulator.strategies._values import ALNUM, LOWER, RESERVED_TRAITS, timestamps
 
 __all__ = ["engage_events", "engage_message", "syncs"]
 

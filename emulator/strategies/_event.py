@@ -22,7 +22,7 @@ class GeneratedEvent:
     the generated ``password`` and the settings-driven ``status``/``send_welcome``/``offer``
     are not included); any optional affiliate field not listed must stay unset. For
     ``destination`` and ``ingest``, ``reason`` is the code it must be turned away with
-    (:data:`emulator.mapping.REJECTION_REASONS`, or Segment's ingest and request codes).
+    (:data:`emulator.destination.mapping.REJECTION_REASONS`, or Segment's ingest and request codes).
     ``warnings`` are codes the destination must report. ``variant`` names what was drawn,
     e.g. ``identify/camel`` or ``invalid/missing_email``.
     """

@@ -10,9 +10,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..countries import REFERSION_COUNTRIES
-from ._event import GeneratedEvent, known
-from ._values import (
+from emulator.countries import REFERSION_COUNTRIES
+from emulator.strategies._event import GeneratedEvent, known
+from emulator.strategies._values import (
     COUNTRY_SPELLINGS,
     DROPPED_COUNTRIES,
     RESERVED_TRAITS,

@@ -10,12 +10,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..contracts import default_contracts
-from ..segment.ingest import IngestLimits
-from ._engage import engage_message, syncs
-from ._event import GeneratedEvent, known
-from ._identify import plain_identifies
-from ._values import NAME_KEYS, WORD_CHARS, ascii_words, json_scalars, name_words
+from emulator.contract_checks.contract_set import default_contracts
+from emulator.segment.ingest import IngestLimits
+from emulator.strategies._engage import engage_message, syncs
+from emulator.strategies._event import GeneratedEvent, known
+from emulator.strategies._identify import plain_identifies
+from emulator.strategies._values import NAME_KEYS, WORD_CHARS, ascii_words, json_scalars, name_words
 
 __all__ = ["INGEST_TYPE_RULES", "INVALID_RULES", "invalid_engage_events", "invalid_identify_events"]
 
@@ -203,7 +203,8 @@ def _rules() -> Mapping[str, _Rule]:
 INVALID_RULES: tuple[str, ...] = tuple(_rules())
 """Every rule :func:`invalid_identify_events` can break, one per event.
 
-Destination rules (a 400 with a :data:`~emulator.mapping.REJECTION_REASONS` code, or a warning
+Destination rules (a 400 with a
+:data:`~emulator.destination.mapping.REJECTION_REASONS` code, or a warning
 for a non-object address); ``wrong_type:<field>`` and ``too_long:<field>`` derived from the
 ``segment/message`` contract (Segment's ingest drops them, :data:`INGEST_TYPE_RULES`);
 ``no_ids`` and ``oversize`` (over Segment's 32 KB per message).

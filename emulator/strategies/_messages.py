@@ -6,11 +6,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ._delete import delete_events
-from ._engage import engage_events
-from ._event import GeneratedEvent
-from ._identify import identify_events
-from ._invalid import invalid_identify_events
+from emulator.strategies._delete import delete_events
+from emulator.strategies._engage import engage_events
+from emulator.strategies._event import GeneratedEvent
+from emulator.strategies._identify import identify_events
+from emulator.strategies._invalid import invalid_identify_events
 
 __all__ = ["deletes", "engage_identifies", "identifies", "invalid_identifies"]
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pycountry
 from hypothesis import strategies as st
 
-from ..countries import REFERSION_COUNTRIES
-from ._event import known
+from emulator.countries import REFERSION_COUNTRIES
+from emulator.strategies._event import known
 
 __all__ = [
     "ALNUM",

@@ -1,0 +1,109 @@
+"""The destination's HTTP client for the Refersion REST API v2 (seam 2)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from emulator.contract_checks.contract_set import ContractSet, Violation
+from emulator.destination.mapping import ApiKey, Operation
+from emulator.secrets_mask import mask_secret
+from emulator.web.reading import read_limited
+
+__all__ = ["RefersionCall", "call_refersion"]
+
+_MAX_RESPONSE_BYTES = 1024 * 1024
+_RESPONSE_CONTRACTS = {
+    "affiliate/new": "refersion/affiliate-new.response",
+    "affiliate/delete": "refersion/affiliate-delete.response",
+}
+
+
+@dataclass(slots=True)
+class RefersionCall:
+    """One request to Refersion and what came back; ``error`` is set when nothing usable did."""
+
+    url: str
+    status: int | None = None
+    body: Any = None
+    error: str | None = None
+    # Refersion's Retry-After, passed on to Segment with a 429 or 503.
+    retry_after: str | None = None
+    latency_ms: float = 0.0
+    violations: list[Violation] = field(default_factory=list)
+
+    def journal_detail(self, body: dict[str, Any], key: ApiKey) -> dict[str, Any]:
+        """The hop detail; ``body`` is the request body as journaled (password redacted)."""
+        return {
+            "request": {
+                "url": self.url,
+                "headers": {
+                    "Refersion-Public-Key": key.public_key,
+                    "Refersion-Secret-Key": mask_secret(key.secret_key),
+                },
+                "body": body,
+            },
+            "response": {"status": self.status, "body": self.body, "error": self.error},
+            "latencyMs": self.latency_ms,
+        }
+
+
+async def call_refersion(
+    session: aiohttp.ClientSession,
+    *,
+    base_url: str,
+    operation: Operation,
+    key: ApiKey,
+    timeout: float,
+    contracts: ContractSet,
+) -> RefersionCall:
+    """POST the operation's body and validate both directions against the contracts."""
+    call = RefersionCall(url=f"{base_url}/{operation.endpoint}")
+    request_contract = f"refersion/{operation.endpoint.replace('/', '-')}.request"
+    call.violations.extend(contracts.validate(request_contract, operation.body))
+    headers = {
+        "Refersion-Public-Key": key.public_key,
+        "Refersion-Secret-Key": key.secret_key,
+        "Content-Type": "application/json",
+    }
+    started = time.perf_counter()
+    try:
+        async with session.post(
+            call.url,
+            data=json.dumps(operation.body).encode(),
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as resp:
+            call.status = resp.status
+            call.retry_after = resp.headers.get("Retry-After")
+            raw = await read_limited(resp, limit=_MAX_RESPONSE_BYTES)
+    except TimeoutError:
+        call.error = "timeout"
+    except aiohttp.ClientConnectorError:
+        call.error = "connection refused"
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+        call.error = "connection reset"
+    except aiohttp.ClientPayloadError:
+        call.error = "truncated body"
+    except aiohttp.ClientError as exc:
+        call.error = f"client error ({type(exc).__name__})"
+    call.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    if call.error is not None or call.status is None:
+        return call
+    try:
+        call.body = json.loads(raw) if raw else None
+    except ValueError:
+        call.body = raw[:500].decode("utf-8", "replace")
+        call.error = "malformed body"
+        return call
+    if 200 <= call.status < 300 and operation.endpoint in _RESPONSE_CONTRACTS:
+        call.violations.extend(
+            contracts.validate(_RESPONSE_CONTRACTS[operation.endpoint], call.body)
+        )
+    elif call.status >= 400:
+        call.violations.extend(contracts.validate("refersion/error", call.body))
+    return call

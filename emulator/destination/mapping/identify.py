@@ -1,0 +1,122 @@
+"""identify → ``POST affiliate/new``: the SPEC §5 rules put together."""
+
+from __future__ import annotations
+
+from emulator.destination.mapping.address import map_address
+from emulator.destination.mapping.contact import map_company, map_phone, resolve_email
+from emulator.destination.mapping.findings import Problem, WarningLog
+from emulator.destination.mapping.ids import resolve_merchant_id
+from emulator.destination.mapping.model import (
+    GENERATED_MARK,
+    LineageEntry,
+    MappingResult,
+    MappingSettings,
+    Operation,
+)
+from emulator.destination.mapping.names import resolve_names
+from emulator.destination.mapping.password import PASSWORD_LENGTH, derive_password
+from emulator.destination.mapping.values import is_absent, json_type
+
+__all__ = ["map_identify"]
+
+_PASSWORD_RULE = (
+    f"hmac-sha256(password_salt, unique_merchant_id + email) → {PASSWORD_LENGTH} chars "
+    "cycling upper/lower/digit/symbol"
+)
+
+
+def map_identify(message: dict[str, object], *, settings: MappingSettings) -> MappingResult:
+    """Every rule runs, so a rejection still carries all warnings and the lineage found.
+
+    When several required fields are wrong, the rejection names the first of email, name,
+    user id.
+    """
+    findings = WarningLog()
+    traits_value = message.get("traits")
+    if traits_value is not None and not isinstance(traits_value, dict):
+        return findings.reject(
+            Problem(
+                "traits_not_object",
+                f"traits must be an object, not {json_type(traits_value)}.",
+                "send traits as a JSON object",
+                "/traits",
+            )
+        )
+    traits: dict[str, object] = traits_value if traits_value is not None else {}
+    email = resolve_email(message, traits, findings)
+    names = resolve_names(traits, findings)
+    merchant_id = resolve_merchant_id(message, findings)
+    address = traits.get("address")
+    located = map_address(address, findings)
+    extras = [
+        entry
+        for entry in (map_phone(traits, findings), map_company(traits, findings))
+        if entry is not None
+    ]
+    _warn_mixed_case(traits, address, findings)
+
+    if isinstance(email, Problem) or isinstance(names, Problem) or isinstance(merchant_id, Problem):
+        problem = next(part for part in (email, names, merchant_id) if isinstance(part, Problem))
+        resolved = [entry for part in (names, email, merchant_id) for entry in _resolved(part)]
+        return findings.reject(problem, [*resolved, *located, *extras])
+
+    password = derive_password(
+        salt=settings.password_salt, unique_merchant_id=merchant_id.value, email=email.value
+    )
+    lineage = (
+        *names,
+        email,
+        LineageEntry("generated", "password", _PASSWORD_RULE, GENERATED_MARK),
+        *_settings_entries(settings),
+        merchant_id,
+        *located,
+        *extras,
+    )
+    body = {entry.target: entry.value for entry in lineage}
+    body["password"] = password
+    return Operation("affiliate/new", body, tuple(findings.warnings), lineage)
+
+
+def _resolved(part: LineageEntry | tuple[LineageEntry, ...] | Problem) -> tuple[LineageEntry, ...]:
+    if isinstance(part, Problem):
+        return ()
+    return part if isinstance(part, tuple) else (part,)
+
+
+def _settings_entries(settings: MappingSettings) -> list[LineageEntry]:
+    entries = [
+        LineageEntry("settings:status", "status", "destination setting → status", settings.status),
+        LineageEntry(
+            "settings:send_welcome",
+            "send_welcome",
+            "destination setting → send_welcome",
+            settings.send_welcome,
+        ),
+    ]
+    if settings.offer:
+        entries.append(
+            LineageEntry("settings:offer", "offer", "destination setting → offer", settings.offer)
+        )
+    return entries
+
+
+def _warn_mixed_case(traits: dict[str, object], address: object, findings: WarningLog) -> None:
+    """One warning when both conventions appear, unless a conflict already said so."""
+    if findings.has("conflicting_traits"):
+        return
+    address_keys: dict[str, object] = address if isinstance(address, dict) else {}
+    camel = [f"traits.{key}" for key in ("firstName", "lastName") if not is_absent(traits.get(key))]
+    snake = [
+        f"traits.{key}" for key in ("first_name", "last_name") if not is_absent(traits.get(key))
+    ]
+    if not is_absent(address_keys.get("postalCode")):
+        camel.append("traits.address.postalCode")
+    if not is_absent(address_keys.get("postal_code")):
+        snake.append("traits.address.postal_code")
+    if camel and snake:
+        findings.warn(
+            "mixed_trait_case",
+            f"traits mix camelCase ({', '.join(camel)}) and snake_case ({', '.join(snake)}); "
+            "Refersion asks for one convention.",
+            None,
+        )

@@ -1,0 +1,386 @@
+"""Segment's delivery to the destination: one event per POST, classified, retried, journaled."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import random
+import time
+import zlib
+from typing import Any, Protocol
+
+import aiohttp
+
+from emulator.clock import Clock
+from emulator.config import EmulatorConfig
+from emulator.contract_checks.contract_set import ContractSet
+from emulator.journal.traces import OUTCOMES, Hop, Journal, Trace
+from emulator.secrets_mask import mask_secret
+from emulator.segment.delivery_policy import (
+    AttemptVerdict,
+    RetryPolicy,
+    classify,
+    parse_retry_after,
+)
+from emulator.web.reading import read_limited
+
+__all__ = ["DeliveryHost", "DeliveryPipeline"]
+
+log = logging.getLogger("emulator.server")
+
+USER_AGENT = "Segment.io/1.0"
+_MAX_RESPONSE_BYTES = 64 * 1024
+
+
+class DeliveryHost(Protocol):
+    """What delivery needs from the emulator it runs in (the server's runtime provides it)."""
+
+    @property
+    def config(self) -> EmulatorConfig: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def rng(self) -> random.Random: ...
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def contracts(self) -> ContractSet: ...
+
+    @property
+    def retry_policy(self) -> RetryPolicy: ...
+
+    @property
+    def destination_url(self) -> str: ...
+
+
+class DeliveryPipeline:
+    """Workers that deliver queued traces; one queue per worker, keyed by user.
+
+    Keying by user keeps one user's identify and delete in order while different users
+    are delivered concurrently (Segment promises no ordering; tests and people expect it).
+    """
+
+    def __init__(self, runtime: DeliveryHost) -> None:
+        self._runtime = runtime
+        count = runtime.config.delivery_workers
+        self._queues: list[asyncio.Queue[Trace]] = [asyncio.Queue() for _ in range(count)]
+        self._workers: list[asyncio.Task[None]] = []
+        self._timers: set[asyncio.Task[None]] = set()
+        self._outstanding: set[str] = set()
+        # Traces waiting in a queue for a worker (not those waiting for a retry timer).
+        self._queued = 0
+        self._room = asyncio.Event()
+        self._room.set()
+        # Traces whose POST is on the wire, by messageId, so the destination (when it is this
+        # emulator's own) appends its hops to the trace Segment is delivering.
+        self.in_flight: dict[str, Trace] = {}
+        self._session: aiohttp.ClientSession | None = None
+        # Built once per API key and timeout (both can change with reconfigure()).
+        self._headers: tuple[str, dict[str, str], dict[str, str]] | None = None
+        self._timeout: aiohttp.ClientTimeout | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("the delivery pipeline is not started")
+        return self._session
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(limit=100)
+        self._session = aiohttp.ClientSession(connector=connector)
+        self._workers = [asyncio.create_task(self._work(q)) for q in self._queues]
+
+    async def stop(self) -> None:
+        tasks = [*self._workers, *self._timers]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._workers.clear()
+        self._timers.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def outstanding(self) -> int:
+        return len(self._outstanding)
+
+    def enqueue(self, trace: Trace) -> None:
+        self._outstanding.add(trace.id)
+        self._put(trace)
+
+    async def admit(self) -> None:
+        """Wait until fewer than ``delivery_backlog`` traces are queued for delivery.
+
+        Retries waiting for their time do not count: a failing destination does not stop
+        the Tracking API, only a backlog the workers have not reached yet does.
+        """
+        while self._queued >= self._runtime.config.delivery_backlog:
+            self._room.clear()
+            await self._room.wait()
+
+    def clear(self) -> None:
+        """Forget every queued and scheduled delivery (used by reset)."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        for queue in self._queues:
+            while not queue.empty():
+                queue.get_nowait()
+                queue.task_done()
+        self._outstanding.clear()
+        self._queued = 0
+        self._room.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing is queued or awaiting retry; ``False`` on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._outstanding:
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
+
+    async def wait_settled(self, traces: list[Trace], timeout: float) -> bool:
+        """Wait until each trace is final or waiting for a retry; ``False`` on timeout."""
+        deadline = time.monotonic() + timeout
+        while any(t.outcome == "pending" for t in traces):
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.005)
+        return True
+
+    def resume(self) -> None:
+        """Pick up the unfinished traces an earlier run left in a durable journal.
+
+        Called once the emulator has an address, which deliveries to itself need.
+        """
+        runtime = self._runtime
+        now = runtime.clock.now()
+        for trace in runtime.journal:
+            # Direct posts to /destination have no Segment side that would deliver them.
+            if trace.final or trace.entry == "destination" or trace.id in self._outstanding:
+                continue
+            self._outstanding.add(trace.id)
+            due = trace.next_attempt_at if trace.outcome == "retrying" else None
+            if due is not None and due > now:
+                trace.add_hop("resume", f"emulator restarted; next attempt in {due - now:.1f}s")
+                self._start_timer(trace, due - now)
+            else:
+                trace.add_hop("resume", "emulator restarted; delivery resumes")
+                self._put(trace)
+            runtime.journal.changed(trace)
+
+    def _put(self, trace: Trace) -> None:
+        self._queued += 1
+        self._queue_for(trace).put_nowait(trace)
+
+    def _queue_for(self, trace: Trace) -> asyncio.Queue[Trace]:
+        key = trace.user_id or _str(trace.message, "anonymousId") or trace.id
+        return self._queues[zlib.crc32(key.encode()) % len(self._queues)]
+
+    async def _work(self, queue: asyncio.Queue[Trace]) -> None:
+        while True:
+            trace = await queue.get()
+            self._queued -= 1
+            if self._queued < self._runtime.config.delivery_backlog:
+                self._room.set()
+            try:
+                await self._attempt(trace)
+            except Exception as exc:  # a bug must neither stop a worker nor lose the event
+                log.exception("delivery of %s failed inside the emulator", trace.id)
+                hop = trace.add_hop(
+                    "delivery",
+                    f"attempt {trace.attempts} failed inside the emulator: {exc!r}",
+                    ok=False,
+                    detail={"classification": "awaiting-retry.INTERNAL"},
+                )
+                self._schedule_retry(trace, hop, None, "awaiting-retry.INTERNAL")
+                self._runtime.journal.changed(trace)
+            finally:
+                queue.task_done()
+
+    async def _attempt(self, trace: Trace) -> None:
+        runtime = self._runtime
+        clock = runtime.clock
+        now = clock.now()
+        if trace.first_attempt_at is None:
+            trace.first_attempt_at = now
+        trace.attempts += 1
+        trace.next_attempt_at = None
+        url = runtime.destination_url
+        headers, shown_headers = self._headers_for(runtime.config.effective_api_key)
+        hop = trace.add_hop(
+            "delivery",
+            f"attempt {trace.attempts}: POST {url}",
+            detail={
+                "attempt": trace.attempts,
+                "request": {"url": url, "headers": dict(shown_headers)},
+            },
+        )
+        runtime.journal.changed(trace)
+        if trace.message_id is not None:
+            self.in_flight[trace.message_id] = trace
+        started = time.perf_counter()
+        status: int | None = None
+        error: str | None = None
+        body: Any = None
+        retry_after: float | None = None
+        try:
+            timeout = self._timeout_for(runtime.config.delivery_timeout)
+            data = json.dumps(trace.message).encode()
+            async with self.session.post(url, data=data, headers=headers, timeout=timeout) as resp:
+                status = resp.status
+                raw = await read_limited(resp, limit=_MAX_RESPONSE_BYTES)
+                body = _parse_json(raw)
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"), now=clock.now())
+        except TimeoutError:
+            error = "ETIMEDOUT"
+        except aiohttp.ClientConnectorError:
+            error = "ECONNREFUSED"
+        except (
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientOSError,
+            aiohttp.ClientPayloadError,
+        ):
+            # A body cut short of its Content-Length is the connection closing mid-answer.
+            error = "ECONNRESET"
+        except aiohttp.ClientError as exc:
+            error = f"INTERNAL ({type(exc).__name__})"
+        finally:
+            if trace.message_id is not None:
+                self.in_flight.pop(trace.message_id, None)
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        # A status line followed by a broken body is a failed exchange, not an answer.
+        verdict = classify(None if error else status, error)
+        hop.ok = verdict.verdict is AttemptVerdict.DELIVERED
+        hop.summary = f"attempt {trace.attempts}: {status or error} → {verdict.label}"
+        hop.detail["response"] = {"status": status, "error": error, "body": body}
+        hop.detail["latencyMs"] = latency_ms
+        hop.detail["classification"] = verdict.label
+        hop.detail["elapsedSeconds"] = round(now - trace.first_attempt_at, 3)
+        if isinstance(body, dict) and body and status is not None:
+            hop.violations.extend(runtime.contracts.validate("destination/response", body))
+        reported = body.get("outcome") if isinstance(body, dict) else None
+        reason = body.get("reason") if isinstance(body, dict) else None
+        if verdict.verdict is AttemptVerdict.RETRY:
+            self._schedule_retry(trace, hop, retry_after, verdict.label)
+        else:
+            delivered = verdict.verdict is AttemptVerdict.DELIVERED
+            # This emulator's own destination reports the mapping outcome; trust only known ones.
+            if isinstance(reported, str) and reported in OUTCOMES and reported != "retrying":
+                trace.outcome = reported
+            else:
+                trace.outcome = "delivered" if delivered else "discarded"
+            if isinstance(reason, str):
+                trace.reason = reason
+            else:
+                trace.reason = None if delivered else verdict.label
+            self._outstanding.discard(trace.id)
+        runtime.journal.changed(trace)
+
+    def _headers_for(self, api_key: str) -> tuple[dict[str, str], dict[str, str]]:
+        """Segment's request headers for ``api_key``, and the same with the key masked."""
+        if self._headers is None or self._headers[0] != api_key:
+            auth = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()
+            headers = {
+                "Authorization": auth,
+                "User-Agent": USER_AGENT,
+                "Content-Type": "application/json",
+                "Accept": "*/*",
+                "Cache-Control": "no-cache",
+            }
+            shown = {**headers, "Authorization": f"Basic <{mask_secret(api_key)}:>"}
+            self._headers = (api_key, headers, shown)
+        return self._headers[1], self._headers[2]
+
+    def _timeout_for(self, seconds: float) -> aiohttp.ClientTimeout:
+        if self._timeout is None or self._timeout.total != seconds:
+            self._timeout = aiohttp.ClientTimeout(total=seconds)
+        return self._timeout
+
+    def _schedule_retry(
+        self, trace: Trace, hop: Hop, retry_after: float | None, label: str
+    ) -> None:
+        runtime = self._runtime
+        policy = runtime.retry_policy
+        delay = policy.backoff(trace.attempts, runtime.rng, retry_after=retry_after)
+        now = runtime.clock.now()
+        first = trace.first_attempt_at if trace.first_attempt_at is not None else now
+        trace.reason = label
+        if retry_after is not None:
+            hop.detail["retryAfterSeconds"] = retry_after
+        if policy.expired(first, now + delay):
+            trace.outcome = "expired"
+            trace.next_attempt_at = None
+            elapsed = now - first
+            trace.add_hop(
+                "expired",
+                f"expired after {_attempts(trace.attempts)} over {_duration(elapsed)}: the next "
+                f"attempt (in {_duration(delay)}) would pass the retry budget of "
+                f"{_duration(policy.budget)}; last answer {label}",
+                ok=False,
+                detail={
+                    "classification": "expired",
+                    "attempts": trace.attempts,
+                    "elapsedSeconds": round(elapsed, 3),
+                    "budgetSeconds": policy.budget,
+                    "lastClassification": label,
+                },
+            )
+            self._outstanding.discard(trace.id)
+            return
+        trace.outcome = "retrying"
+        trace.next_attempt_at = now + delay
+        hop.detail["retryInSeconds"] = round(delay, 3)
+        hop.summary += f"; retry in {_duration(delay)}"
+        self._start_timer(trace, delay)
+
+    def _start_timer(self, trace: Trace, delay: float) -> None:
+        timer = asyncio.create_task(self._retry_later(trace, delay))
+        self._timers.add(timer)
+        timer.add_done_callback(self._timers.discard)
+
+    async def _retry_later(self, trace: Trace, delay: float) -> None:
+        await self._runtime.clock.sleep(delay)
+        if trace.id in self._outstanding:
+            self._put(trace)
+
+
+def _parse_json(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw[:500].decode("utf-8", "replace")
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" + ("" if count == 1 else "s")
+
+
+def _duration(seconds: float) -> str:
+    """``0.25`` → ``"0.25s"``, ``90`` → ``"1m30s"``, ``14400`` → ``"4h"``."""
+    if seconds < 60:
+        return f"{seconds:.3g}s"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{secs}s" if secs else "",
+    ]
+    return "".join(parts)
+
+
+def _str(message: Any, key: str) -> str | None:
+    value = message.get(key) if isinstance(message, dict) else None
+    return value if isinstance(value, str) else None
