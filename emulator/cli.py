@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 
 class _Version(argparse.Action):
     """``--version``: the installed distribution's version, which the build reads from
-    ``emulator.__version__`` (the one place it is written); looked up only when asked."""
+    ``emulator/version.py`` (the one place it is written); looked up only when asked."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
         from importlib.metadata import version
