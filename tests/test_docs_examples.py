@@ -2,7 +2,7 @@
 the page shows: a page is followed top to bottom as a new user would, in an empty directory
 holding a copy of ``fixtures/``, against one ``refersion-emulator serve`` started for it.
 
-How a page's fenced blocks are read (see ``docs/README.md`` for writers):
+How a page's fenced blocks are read (write new examples to fit):
 
 - ``sh``: each command (lines up to the next ``# `` line) runs in bash and must exit 0; the
   ``# `` lines after it are its output. ``serve`` commands are started on a free port and
@@ -146,8 +146,12 @@ class Page:
         return text.replace("127.0.0.1:8765", self.address()) if "127.0.0.1:8765" in text else text
 
     def shell(self, command: str) -> subprocess.CompletedProcess[str]:
+        return self.execute(["bash", "-c", f"set -eo pipefail\n{self.localised(command)}"])
+
+    def execute(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        """``argv`` run in the page's directory, as the reader's terminal would."""
         return subprocess.run(
-            ["bash", "-c", f"set -eo pipefail\n{self.localised(command)}"],
+            argv,
             cwd=self.workdir,
             env=self.env,
             capture_output=True,
@@ -220,15 +224,7 @@ class Page:
             script = self.workdir / f"example_{block.line}.py"
             script.write_text(source, encoding="utf-8")
             argv = [script.name]
-        done = subprocess.run(
-            [sys.executable, *argv],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-        )
+        done = self.execute([sys.executable, *argv])
         assert done.returncode == 0, (
             f"{block.where}: the example failed\n{done.stdout}{done.stderr}"
         )

@@ -85,6 +85,11 @@ async def identify(http: aiohttp.ClientSession, emu: Emulator, **fields: Any) ->
         assert response.status == 200, await response.text()
 
 
+async def add_fault(http: aiohttp.ClientSession, emu: Emulator, spec: str) -> None:
+    async with http.post(f"{emu.url}/_emulator/faults", data=spec) as response:
+        assert response.status == 201, await response.text()
+
+
 def rows(page: Page) -> Any:
     return page.locator("tr.event-row")
 
@@ -305,8 +310,7 @@ async def test_one_events_violations_agree_with_the_contracts_tab(
 async def test_a_used_up_fault_rule_is_shown_as_used_up(
     page: Page, emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
-    async with http.post(f"{emu.url}/_emulator/faults", data="refersion:affiliate/new=503x1") as r:
-        assert r.status == 201, await r.text()
+    await add_fault(http, emu, "refersion:affiliate/new=503x1")
     await identify(http, emu, userId="spent", traits={"name": "S P", "email": "sp@x.io"})
     await expect(rows(page).locator(".badge")).to_have_text("created")
     await page.click("nav a[data-tab=faults]")
@@ -319,8 +323,7 @@ async def test_a_used_up_fault_rule_is_shown_as_used_up(
 async def test_long_outcome_badges_are_shown_whole(
     page: Page, emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
-    async with http.post(f"{emu.url}/_emulator/faults", data="refersion:affiliate/new=422x1") as r:
-        assert r.status == 201, await r.text()
+    await add_fault(http, emu, "refersion:affiliate/new=422x1")
     await identify(http, emu, userId="long", traits={"name": "L O", "email": "lo@x.io"})
     badge = rows(page).locator(".badge")
     await expect(badge).to_have_text("refersion_rejected")
