@@ -28,7 +28,8 @@ $(RUNTIME_STAMP): pyproject.toml constraints.txt
 	@echo "==> creating $(VENV) …"
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
 	@echo "==> installing the emulator and what running it needs (the test tools come with make test) …"
-	$(PIP_INSTALL) --progress-bar on -e .
+	@# --no-compile: Python compiles what serve imports on first use, not all of hypothesis now.
+	$(PIP_INSTALL) --progress-bar on --no-compile -e .
 	@touch $@
 
 $(STAMP): $(RUNTIME_STAMP)
