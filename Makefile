@@ -20,6 +20,9 @@ PIP_INSTALL := $(PIP) install --disable-pip-version-check -c constraints.txt
 # The published analytics-node client, for tests/test_node_client.py (installed from the lock file).
 NODE_CLIENT := clients/node
 NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
+# The published @segment/analytics-next browser library, for tests/test_browser_library.py.
+BROWSER_CLIENT := clients/browser
+BROWSER_STAMP := $(BROWSER_CLIENT)/node_modules/.installed
 
 .PHONY: run test lint typecheck pytest bench clean node-client wheel-smoke constraints
 
@@ -44,6 +47,11 @@ $(NODE_STAMP): $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
 
 node-client: $(NODE_STAMP)
 
+$(BROWSER_STAMP): $(BROWSER_CLIENT)/package.json $(BROWSER_CLIENT)/package-lock.json
+	@echo "==> installing the browser library the tests drive (npm ci in $(BROWSER_CLIENT)) …"
+	cd $(BROWSER_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 run: $(RUNTIME_STAMP)
 	@echo "==> the command line is $(BIN)/refersion-emulator (after '. $(BIN)/activate', just refersion-emulator)"
 	@echo "==> starting: $(BIN)/refersion-emulator serve $(ARGS)"
@@ -56,7 +64,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(NODE_STAMP)
+pytest: $(STAMP) $(NODE_STAMP) $(BROWSER_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest wheel-smoke
@@ -76,4 +84,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(NODE_CLIENT)/node_modules dist
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(NODE_CLIENT)/node_modules $(BROWSER_CLIENT)/node_modules dist

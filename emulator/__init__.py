@@ -6,6 +6,7 @@ The public API::
     with BackgroundEmulator(config) as emu: ...    # anywhere else: serves from a thread
 
     EmulatorConfig, DestinationSettings, RefersionCredentials   what to start it with
+    AssumptionChoices                                           variants of the assumptions
     Mapping, map_message, load_mapping                          the pluggable mapping
     MappingSettings, Operation, Rejection                       what a mapping takes and gives
     EmulatorError                                               the root of its exceptions
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.version import __version__ as __version__
 
 if TYPE_CHECKING:
+    from emulator.assumptions import AssumptionChoices
     from emulator.config import DestinationSettings, EmulatorConfig, RefersionCredentials
     from emulator.destination.mapping import (
         Mapping,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from emulator.server.emulator import Emulator
 
 __all__ = [
+    "AssumptionChoices",
     "BackgroundEmulator",
     "DestinationSettings",
     "Emulator",
@@ -54,6 +57,7 @@ __all__ = [
 # mapping pulls in pycountry, and the pytest plugin (loaded by every pytest run in an
 # environment that has this package) should cost nothing until a test asks for the fixture.
 _HOMES = {
+    "AssumptionChoices": "emulator.assumptions",
     "BackgroundEmulator": "emulator.server.background",
     "DestinationSettings": "emulator.config",
     "Emulator": "emulator.server.emulator",

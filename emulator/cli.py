@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import IO
 
-from emulator.commands import check, engage, generate, replay, send, serve
+from emulator.commands import assumptions, check, engage, generate, replay, send, serve
 from emulator.commands.options import EXIT_USAGE
 from emulator.errors import EmulatorError, InputError
 
 __all__ = ["main", "run"]
 
-COMMANDS: tuple[ModuleType, ...] = (serve, send, replay, check, generate, engage)
+COMMANDS: tuple[ModuleType, ...] = (serve, send, replay, check, generate, engage, assumptions)
 DESCRIPTION = (
     "A local testing and contract emulator for the Segment → Refersion destination: a Segment "
     "side, the destination's mapping and a fake Refersion API v2, every hop journaled and "

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from emulator.access import MIN_TOKEN_LENGTH, is_loopback_host
+from emulator.assumptions import AssumptionChoices
 from emulator.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ __all__ = [
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+# RFC 9110 token characters.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,8 +106,16 @@ class EmulatorConfig:
     # Tracking-API requests wait while this many events are queued for delivery, so a client
     # sending faster than the pipeline delivers cannot grow memory without bound.
     delivery_backlog: int = 2_000
+    # The variant of each registry assumption this run uses (docs/assumptions.md).
+    assumptions: AssumptionChoices = field(default_factory=AssumptionChoices)
+    # Request headers a browser page may send to the Tracking API besides those Segment's
+    # libraries send: which headers Segment's servers allow is not documented (an assumption).
+    cors_extra_headers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for name in self.cors_extra_headers:
+            if not _HEADER_NAME.fullmatch(name):
+                raise ConfigError(f"cors_extra_headers: {name!r} is not an HTTP header name")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be 0..65535, got {self.port}")
         for name in ("delivery_timeout", "refersion_timeout", "retry_budget"):

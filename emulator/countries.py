@@ -1,7 +1,7 @@
 """Country normalisation to the two-letter codes Refersion's REST API v2 accepts.
 
 Refersion v2 validates ``country`` against a fixed list of 90 ISO 3166-1 alpha-2 codes
-(reference/refersion-api.md §2.1). Segment traits carry whatever the customer typed
+(docs/sources.md#refersion-api-v2). Segment traits carry whatever the customer typed
 ("USA", "United States", "us", "UK"), so the mapping layer normalises with pycountry and
 then checks the result against Refersion's list.
 """

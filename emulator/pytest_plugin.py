@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from emulator.assumptions import AssumptionChoices
 from emulator.config import EmulatorConfig
 from emulator.errors import EmulatorError
 
@@ -38,11 +39,12 @@ __all__ = [
 
 MARKER = "refersion_emulator"
 _MARKER_HELP = (
-    f"{MARKER}(status=, send_welcome=, offer=, api_key=, mapping=): destination settings of the "
-    "refersion_emulator fixture for this test"
+    f"{MARKER}(status=, send_welcome=, offer=, api_key=, mapping=, assume=): settings of the "
+    "refersion_emulator fixture for this test; assume={id: variant} picks variants of the "
+    "emulator's assumptions (refersion-emulator assumptions lists them)"
 )
 _DESTINATION_SETTINGS = ("offer", "send_welcome", "status")
-_SETTINGS = (*_DESTINATION_SETTINGS, "api_key", "mapping")
+_SETTINGS = (*_DESTINATION_SETTINGS, "api_key", "mapping", "assume")
 _MAPPING_OPTION = "--refersion-emulator-mapping"
 _MAPPING_KEY: pytest.StashKey[Mapping | None] = pytest.StashKey()
 
@@ -110,6 +112,10 @@ def refersion_emulator(
             base.destination,
             **{name: settings[name] for name in _DESTINATION_SETTINGS if name in settings},
         )
+        assume = settings.get("assume") or {}
+        if not isinstance(assume, dict):
+            raise EmulatorError(f"assume must be a dict of assumption id → variant, got {assume!r}")
+        AssumptionChoices.of(assume)
         mapping = settings.get("mapping")
         if isinstance(mapping, str):
             from emulator.destination.mapping_loader import load_mapping
@@ -118,7 +124,10 @@ def refersion_emulator(
     except EmulatorError as exc:
         pytest.fail(f"@pytest.mark.{MARKER}: {exc}", pytrace=False)
     refersion_emulator_server.reset(
-        destination=destination, api_key=settings.get("api_key"), mapping=mapping
+        destination=destination,
+        api_key=settings.get("api_key"),
+        mapping=mapping,
+        assumptions=assume,
     )
     return refersion_emulator_server
 

@@ -227,12 +227,17 @@ def test_tokens_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -
     ("method", "path"),
     [
         ("OPTIONS", "/_emulator/reset"),
-        ("OPTIONS", "/v1/identify"),
         ("GET", "/_emulator/events"),
-        ("POST", "/v1/identify"),
+        ("GET", "/_emulator/affiliates"),
+        ("OPTIONS", "/destination"),
+        ("POST", "/destination"),
+        ("OPTIONS", "/refersion/v2/affiliate/new"),
+        ("POST", "/refersion/v2/affiliate/list"),
+        ("OPTIONS", "/regulations"),
+        ("GET", "/regulations"),
     ],
 )
-async def test_cors_is_off(
+async def test_cors_is_off_beyond_the_tracking_api(
     emulator: Emulator, http: aiohttp.ClientSession, method: str, path: str
 ) -> None:
     headers = {

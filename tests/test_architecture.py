@@ -36,6 +36,7 @@ _CORE = ("contract_checks", "journal", "segment", "destination", "fake_refersion
 ALLOWED: dict[str, frozenset[str]] = {
     "emulator": frozenset(
         {
+            "emulator.assumptions",
             "emulator.config",
             "emulator.destination",
             "emulator.errors",
@@ -45,13 +46,18 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "emulator.__main__": frozenset({"emulator.cli"}),
     **{f"emulator.{leaf}": frozenset({"emulator.errors"}) for leaf in _LEAVES},
-    "emulator.config": frozenset({"emulator.access", "emulator.errors", "emulator.faults"}),
+    # The assumption registry is plain data every side reads; it imports only errors.
+    "emulator.assumptions": frozenset({"emulator.errors"}),
+    "emulator.config": frozenset(
+        {"emulator.access", "emulator.assumptions", "emulator.errors", "emulator.faults"}
+    ),
     "emulator.contract_checks": frozenset(
         {"emulator.emails", "emulator.errors", "emulator.secrets_mask"}
     ),
     "emulator.journal": frozenset({"emulator.contract_checks", "emulator.errors"}),
     "emulator.segment": frozenset(
         {
+            "emulator.assumptions",
             "emulator.clock",
             "emulator.config",
             "emulator.errors",
@@ -61,6 +67,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "emulator.destination": frozenset(
         {
+            "emulator.assumptions",
             "emulator.config",
             "emulator.countries",
             "emulator.emails",
@@ -69,19 +76,34 @@ ALLOWED: dict[str, frozenset[str]] = {
         }
     ),
     "emulator.fake_refersion": frozenset(
-        {"emulator.config", "emulator.countries", "emulator.emails", "emulator.errors"}
+        {
+            "emulator.assumptions",
+            "emulator.config",
+            "emulator.countries",
+            "emulator.emails",
+            "emulator.errors",
+        }
     ),
     "emulator.faults": frozenset({"emulator.errors", "emulator.fake_refersion"}),
     "emulator.cases": frozenset(
-        {"emulator.destination", "emulator.errors", "emulator.journal", "emulator.segment"}
+        {
+            "emulator.assumptions",
+            "emulator.destination",
+            "emulator.errors",
+            "emulator.journal",
+            "emulator.segment",
+        }
     ),
     "emulator.strategies": frozenset(
         {"emulator.contract_checks", "emulator.countries", "emulator.segment"}
     ),
-    "emulator.check": frozenset({"emulator.errors", "emulator.journal", "emulator.strategies"}),
+    "emulator.check": frozenset(
+        {"emulator.assumptions", "emulator.errors", "emulator.journal", "emulator.strategies"}
+    ),
     "emulator.web": frozenset({"emulator.errors", "emulator.json_limits"}),
     "emulator.segment.http": frozenset(
         {
+            "emulator.assumptions",
             "emulator.clock",
             "emulator.config",
             "emulator.contract_checks",
@@ -93,6 +115,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "emulator.destination.http": frozenset(
         {
+            "emulator.assumptions",
             "emulator.config",
             "emulator.contract_checks",
             "emulator.destination",
@@ -103,14 +126,20 @@ ALLOWED: dict[str, frozenset[str]] = {
         }
     ),
     "emulator.fake_refersion.http": frozenset(
-        {"emulator.config", "emulator.fake_refersion", "emulator.web"}
+        {"emulator.assumptions", "emulator.config", "emulator.fake_refersion", "emulator.web"}
     ),
     "emulator.faults.http": frozenset(
         {"emulator.fake_refersion.http", "emulator.faults", "emulator.web"}
     ),
     "emulator.cli": frozenset({"emulator.commands", "emulator.errors"}),
     "emulator.pytest_plugin": frozenset(
-        {"emulator.config", "emulator.destination", "emulator.errors", "emulator.server"}
+        {
+            "emulator.assumptions",
+            "emulator.config",
+            "emulator.destination",
+            "emulator.errors",
+            "emulator.server",
+        }
     ),
 }
 _EVERYTHING = frozenset(ALLOWED) | {"emulator.server", "emulator.commands"}

@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from emulator.contract_checks.openapi import bundled_document
+from emulator.segment.ingest import SHORT_PATHS
 from tests.conftest import FUZZ_NOTES, fast_config
 from tests.live import LiveEmulator
 
@@ -46,6 +47,7 @@ CONFIG = schemathesis.Config.from_dict(
                 "include-path": [
                     *(f"/v1/{kind}" for kind in ("track", "page", "screen", "group", "alias")),
                     "/v1/import",
+                    *(f"/v1/{letter}" for letter in SHORT_PATHS),
                 ],
                 "phases": {"coverage": {"enabled": False}},
             },

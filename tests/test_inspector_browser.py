@@ -192,6 +192,29 @@ async def test_trace_shows_hops_lineage_and_highlights_the_violation(
     assert json.loads(curl[curl.index("-d") + 1]) == message
 
 
+async def test_the_trace_lists_its_assumptions_and_warns_of_another_users_delete(
+    page: Page, emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    peter = {"name": "Peter Gibbons", "email": "peter@example.com", "address": {"country": "USA"}}
+    await deliver(http, emu, {"type": "identify", "userId": "u-owner", "traits": peter})
+    await expect(rows(page)).to_have_count(1)
+    await rows(page).first.click()
+    assumed = page.locator("article.trace #assumptions")
+    await expect(assumed).to_contain_text("country-spelling=normalise")
+    await expect(assumed).to_contain_text("country 'USA' normalised to US")
+    await expect(assumed).to_have_class(re.compile(r"\binfo\b"))
+
+    delete = {"type": "delete", "userId": "u-other", "email": "peter@example.com"}
+    await deliver(http, emu, delete)
+    await expect(rows(page)).to_have_count(2)
+    await rows(page).first.click()
+    assumed = page.locator("article.trace #assumptions")
+    await expect(assumed).to_have_class(re.compile(r"\bwarn\b"))
+    await expect(assumed.locator("li.assumption-warning")).to_contain_text(
+        "not the delete's userId 'u-other'"
+    )
+
+
 async def test_a_fault_rule_added_in_the_panel_makes_a_delivery_retry(
     page: Page, emu: Emulator, http: aiohttp.ClientSession
 ) -> None:

@@ -1,4 +1,4 @@
-"""The mapping layer's rules (SPEC §5): identify → affiliate/new, delete → affiliate/delete."""
+"""The mapping rules (docs/sources.md#mapping-rules): identify → affiliate/new, delete → removal."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from emulator.destination.mapping import (
 
 SETTINGS = MappingSettings(password_salt="test-salt")
 
-# Segment's Refersion destination page, verbatim (reference/segment-semantics.md §2.4).
+# Segment's Refersion destination page, verbatim (docs/sources.md#refersion-destination-page).
 REFERSION_DOC_IDENTIFY: dict[str, Any] = {
     "messageId": "test-message-txsmji",
     "timestamp": "2019-05-02T14:14:40.519Z",

@@ -26,7 +26,7 @@ SYMBOL = re.compile(r"[^A-Za-z0-9]")
 
 
 def password_problems(password: str, email: str) -> list[str]:
-    """Refersion's v2 password rules (reference/refersion-api.md §2.1), checked independently."""
+    """Refersion's v2 password rules (docs/sources.md#refersion-api-v2), checked independently."""
     checks = {
         "9 to 72 characters": 9 <= len(password) <= 72,
         "an uppercase letter": re.search("[A-Z]", password) is not None,

@@ -20,7 +20,7 @@ from emulator.contract_checks.openapi import bundled_document, operations, sourc
 from emulator.errors import ConfigError
 from emulator.fake_refersion import FakeRefersion
 from emulator.journal.traces import OUTCOMES
-from emulator.segment.ingest import BATCH_ENDPOINTS, TRACKING_TYPES
+from emulator.segment.ingest import BATCH_ENDPOINTS, SHORT_PATHS, TRACKING_TYPES
 from emulator.server.app import create_app
 from emulator.server.emulator import Emulator
 from emulator.server.ui import STATIC_DIR
@@ -186,7 +186,12 @@ async def test_every_route_is_documented_and_every_documented_operation_is_serve
 def test_dynamic_routes_are_documented_value_by_value() -> None:
     paths = {path for _, path in operations(SOURCE)}
     tracking = {p for p in paths if p.startswith("/v1/")}
-    assert tracking == {f"/v1/{kind}" for kind in (*TRACKING_TYPES, *BATCH_ENDPOINTS)}
+    assert tracking == {
+        *(f"/v1/{kind}" for kind in (*TRACKING_TYPES, *BATCH_ENDPOINTS, *SHORT_PATHS)),
+        "/v1/m",
+        "/v1/projects/{writeKey}/settings",
+        "/v1/{path}",
+    }
     refersion = {p for p in paths if p.startswith("/refersion/v2/")}
     assert refersion == {f"/refersion/v2/{name}" for name in FakeRefersion.ENDPOINTS}
 

@@ -12,6 +12,7 @@ from emulator.server.background import BackgroundEmulator
 from emulator.server.emulator import Emulator
 
 PUBLIC = [
+    "AssumptionChoices",
     "BackgroundEmulator",
     "DestinationSettings",
     "Emulator",
@@ -57,8 +58,11 @@ def test_importing_the_package_or_its_pytest_plugin_loads_next_to_nothing() -> N
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     loaded = done.stdout.strip()
-    # emulator.access is stdlib-only: config needs it to refuse exposing the emulator untokened.
-    expected = ["emulator", "emulator.access", "emulator.config", "emulator.errors"]
+    # emulator.access is stdlib-only: config needs it to refuse exposing the emulator untokened;
+    # the assumption registry is plain data: config carries the variants in force.
+    expected = ["emulator", "emulator.access", "emulator.assumptions"]
+    expected += ["emulator.assumptions.choices", "emulator.assumptions.notes"]
+    expected += ["emulator.assumptions.registry", "emulator.config", "emulator.errors"]
     assert loaded == str([*expected, "emulator.pytest_plugin", "emulator.version"])
 
 

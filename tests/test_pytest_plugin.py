@@ -72,6 +72,29 @@ def test_last_one_server_for_the_session():
     users_project.runpytest("-p", "no:randomly").assert_outcomes(passed=4)
 
 
+def test_the_marker_picks_assumption_variants_for_one_test(users_project: pytest.Pytester) -> None:
+    users_project.makepyfile(
+        PREAMBLE
+        + """
+@pytest.mark.refersion_emulator(assume={"name-split": "last-whitespace"})
+def test_marked(refersion_emulator):
+    identify(refersion_emulator, "mary@example.com", name="Mary Jane Watson")
+    affiliate = refersion_emulator.wait_for_affiliate("mary@example.com")
+    assert (affiliate["first_name"], affiliate["last_name"]) == ("Mary Jane", "Watson")
+    [event] = refersion_emulator.events()
+    used = {(note["id"], note["variant"]) for note in event["assumptions"]}
+    assert ("name-split", "last-whitespace") in used
+
+
+def test_unmarked_gets_the_default_again(refersion_emulator):
+    identify(refersion_emulator, "mary@example.com", name="Mary Jane Watson")
+    affiliate = refersion_emulator.wait_for_affiliate("mary@example.com")
+    assert (affiliate["first_name"], affiliate["last_name"]) == ("Mary", "Jane Watson")
+"""
+    )
+    users_project.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_the_marker_sets_destination_settings_for_one_test(users_project: pytest.Pytester) -> None:
     users_project.makepyfile(
         PREAMBLE
@@ -153,7 +176,12 @@ def test_not_rejected(refersion_emulator):
 @pytest.mark.parametrize(
     ("marker", "expected"),
     [
-        ('colour="red"', "unknown setting(s) colour; known: api_key, mapping, offer, *"),
+        ('colour="red"', "unknown setting(s) colour; known: api_key, assume, mapping, offer, *"),
+        (
+            'assume={"text-limit": "9"}',
+            "assumption 'text-limit' has no variant '9'; variants: 255, none",
+        ),
+        ('assume={"nope": "x"}', "unknown assumption 'nope'; known: country-spelling, *"),
         ('status="MAYBE"', "status must be PENDING or ACTIVE, got 'MAYBE'"),
         ('mapping="nomodule_here:fn"', "mapping 'nomodule_here:fn': cannot import*"),
         ('"ACTIVE"', "takes keyword arguments only, got ('ACTIVE',)"),

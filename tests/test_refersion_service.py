@@ -228,7 +228,7 @@ def test_status_can_be_made_optional_and_then_defaults_to_pending() -> None:
 
 
 LONG = "x" * (CHAR_LIMIT + 1)
-# Refersion's password messages, copied from reference/refersion-api.md §2.1.
+# Refersion's password messages, copied from docs/sources.md#refersion-api-v2.
 TOO_SIMPLE = (
     "The password should have at least 1 number, 1 uppercase letter, 1 lowercase letter and "
     "1 symbol."

@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from emulator.assumptions import AssumptionChoices
 from emulator.clock import ManualClock
 from emulator.journal.traces import Trace
 from emulator.segment.http.tracking_api import TRACE_IDS_HEADER
@@ -266,3 +267,60 @@ async def test_refersions_retry_after_reaches_segment(http: aiohttp.ClientSessio
     assert (first["retryAfterSeconds"], first["retryInSeconds"]) == (45, 45)
     assert second["classification"] == "delivered"
     assert trace.outcome == "created"
+
+
+async def test_retry_after_ignored_follows_the_backoff_and_the_trace_says_so(
+    receiver: tuple[ScriptedReceiver, str], http: aiohttp.ClientSession
+) -> None:
+    scripted, url = receiver
+    scripted.script = [(429, "120"), 200]
+    clock = ManualClock()
+    ignored = AssumptionChoices.of({"retry-after": "ignored"})
+    config = fast_config(destination_url=url, assumptions=ignored, **SEGMENT_LIKE)
+    async with Emulator(config, clock=clock) as emu:
+        trace = await identify(http, emu)
+        await run_schedule(clock, trace)
+    first = attempts(trace)[0]
+    assert first["retryAfterSeconds"] == 120
+    assert 0.5 <= first["retryInSeconds"] <= 1.0
+    notes = {n["id"]: n for n in trace.assumptions}
+    assert notes["retry-after"]["variant"] == "ignored"
+    assert notes["retry-after"]["note"] == "Retry-After 120 s ignored"
+    assert notes["retry-backoff"]["variant"] == "exponential"
+
+
+async def test_six_retries_then_the_event_expires_within_the_budget(
+    receiver: tuple[ScriptedReceiver, str], http: aiohttp.ClientSession
+) -> None:
+    _, url = receiver  # an empty script answers 503 to every attempt
+    clock = ManualClock()
+    six = AssumptionChoices.of({"retry-backoff": "six-retries"})
+    config = fast_config(destination_url=url, assumptions=six, **SEGMENT_LIKE)
+    async with Emulator(config, clock=clock) as emu:
+        trace = await identify(http, emu)
+        await run_schedule(clock, trace)
+    delays = [hop["retryInSeconds"] for hop in attempts(trace) if "retryInSeconds" in hop]
+    assert delays == [225.0, 450.0, 900.0, 1800.0, 3600.0, 7200.0]
+    assert trace.outcome == "expired"
+    assert "allows 6 retries" in trace.hops[-1].summary
+
+
+async def test_a_ten_second_timeout_waits_for_a_slow_answer(
+    receiver: tuple[ScriptedReceiver, str], http: aiohttp.ClientSession
+) -> None:
+    scripted, url = receiver
+    scripted.script = ["hang", 200]
+    clock = ManualClock()
+    # The default run (0.3 s here) times out; delivery-timeout=10s makes the wait 10 s.
+    config = fast_config(destination_url=url, **SEGMENT_LIKE)
+    async with Emulator(config, clock=clock) as emu:
+        assert emu.runtime.delivery_timeout == 0.3
+        trace = await identify(http, emu)
+        await run_schedule(clock, trace)
+        scripted.release.set()
+    notes = [n for n in trace.assumptions if n["id"] == "delivery-timeout"]
+    assert notes[0]["variant"] == "5s"
+    assert notes[0]["note"].startswith("no answer within")
+    longer = AssumptionChoices.of({"delivery-timeout": "10s"})
+    async with Emulator(fast_config(destination_url=url, assumptions=longer), clock=clock) as emu:
+        assert emu.runtime.delivery_timeout == 10.0

@@ -1,7 +1,9 @@
 """Fixture files and payload files: what ``send`` and the test suite push through the pipeline.
 
 A fixture is one JSON object: ``description``, ``source``, ``entry`` (``tracking-api`` or
-``delivery``), optional destination ``settings``, optional ``batch_fields`` (batch-level
+``delivery``), optional destination ``settings``, optional ``assumptions`` (assumption id →
+variant, docs/assumptions.md: the fixture holds under those variants, whatever the run's
+``--assume`` says), optional ``batch_fields`` (batch-level
 ``context``/``integrations``/``sentAt`` of a Tracking API body), ``events``, and ``expect``.
 A payload file is anything a person pastes, detected in this order: a fixture
 (``{"events": [...]}``); a Tracking API body (``{"batch": [...]}``); a ``/_emulator/deliver``
@@ -19,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.assumptions import AssumptionChoices, UnknownAssumption
 from emulator.cases.delivery_view import read_delivery_view, read_http_text
 from emulator.errors import InputError
 from emulator.journal.traces import OUTCOMES
@@ -65,6 +68,8 @@ class Case:
     description: str = ""
     source: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # Assumption variants the fixture pins; they win over the run's own choices.
+    assumptions: Mapping[str, str] = field(default_factory=dict)
     expect: Expectation | None = None
     # A Tracking API body given as-is keeps its batch-level context and integrations.
     tracking_body: Mapping[str, Any] | None = None
@@ -194,9 +199,22 @@ def _fixture(name: str, payload: Mapping[str, Any]) -> Case:
         description=str(payload.get("description", "")),
         source=str(payload.get("source", "")),
         settings=settings,
+        assumptions=_assumptions(name, payload.get("assumptions")),
         expect=_expectation(name, expect, len(events)) if expect is not None else None,
         tracking_body=_batch_fields(name, payload.get("batch_fields"), entry, events),
     )
+
+
+def _assumptions(name: str, pinned: Any) -> dict[str, str]:
+    if pinned is None:
+        return {}
+    if not isinstance(pinned, dict):
+        raise InputError(f"{name}: assumptions must be an object of assumption id → variant")
+    try:
+        AssumptionChoices.of(pinned)
+    except UnknownAssumption as exc:
+        raise InputError(f"{name}: {exc}") from None
+    return dict(pinned)
 
 
 def _batch_fields(

@@ -79,11 +79,14 @@ def build_fixture(
     expect: Mapping[str, Any],
     settings: Mapping[str, Any] | None = None,
     batch_fields: Mapping[str, Any] | None = None,
+    assumptions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A fixture object, keys in the documented order."""
     fixture: dict[str, Any] = {"description": description, "source": source, "entry": entry}
     if settings:
         fixture["settings"] = dict(settings)
+    if assumptions:
+        fixture["assumptions"] = dict(assumptions)
     if batch_fields:
         fixture["batch_fields"] = dict(batch_fields)
     fixture["events"] = list(events)

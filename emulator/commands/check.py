@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 from pathlib import Path
 from typing import IO
 
+from emulator.assumptions import ASSUMPTIONS, AssumptionChoices
 from emulator.check import PROPERTY_NAMES, CheckOptions, CheckReport
 from emulator.check.counterexample import write_fixture
+from emulator.check.variants import AcrossReport, plan_variant_runs
 from emulator.commands.options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -63,23 +66,75 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="write each shrunk counterexample as a fixture file that send replays",
     )
+    parser.add_argument(
+        "--across-assumptions",
+        action="store_true",
+        help="run the check once per variant of every assumption (refersion-emulator "
+        "assumptions) and report which variants the destination survives",
+    )
+    parser.add_argument(
+        "--assume-all",
+        action="append",
+        metavar="ID",
+        help="like --across-assumptions, for this assumption only (repeatable)",
+    )
 
 
 def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
+    if args.across_assumptions or args.assume_all:
+        across = run_across(args, stderr=stderr, mapping=mapping_from_args(args))
+        if args.json:
+            print(across.to_json(), file=stdout)
+        else:
+            for line in across.lines(Style(color=stdout.isatty())):
+                print(line, file=stdout)
+        return EXIT_OK if across.passed else EXIT_FAILED
     report = run_report(args, stderr=stderr, mapping=mapping_from_args(args))
     return print_report(report, json_output=args.json, stdout=stdout)
 
 
-def run_report(
+def run_across(
     args: argparse.Namespace, *, stderr: IO[str], mapping: MappingFn | None
+) -> AcrossReport:
+    """The check once per variant run (the baseline, then each variant switched)."""
+    ids = None if args.across_assumptions else args.assume_all
+    for assumption_id in ids or ():
+        if assumption_id not in ASSUMPTIONS:
+            raise InputError(
+                f"--assume-all: unknown assumption {assumption_id!r}; known: "
+                f"{', '.join(ASSUMPTIONS)}"
+            )
+    if args.save_failures or args.junit_xml:
+        raise InputError(
+            "--save-failures and --junit-xml report one run; use --json across assumptions"
+        )
+    base = config_from_args(args, port=args.port).assumptions
+    runs = []
+    for variant_run in plan_variant_runs(base, ids):
+        if stderr.isatty():
+            print(f"checking {variant_run.label}", file=stderr)
+        report = run_report(args, stderr=stderr, mapping=mapping, choices=variant_run.choices)
+        runs.append((variant_run, report))
+    return AcrossReport(tuple(runs))
+
+
+def run_report(
+    args: argparse.Namespace,
+    *,
+    stderr: IO[str],
+    mapping: MappingFn | None,
+    choices: AssumptionChoices | None = None,
 ) -> CheckReport:
     """Run the check ``args`` describe, ``mapping`` (default: the built-in one) in the
-    emulator's own destination; save the counterexamples and the JUnit report they ask for."""
+    emulator's own destination, under ``choices`` (default: ``--assume``'s); save the
+    counterexamples and the JUnit report they ask for."""
     from emulator.server.runners.check_driver import run_check
 
     if args.examples < 1:
         raise InputError(f"--examples must be at least 1, got {args.examples}")
     config = config_from_args(args, port=args.port)
+    if choices is not None:
+        config = dataclasses.replace(config, assumptions=choices)
     progress = _Progress(stderr) if stderr.isatty() else None
     # Failing examples are kept (and replayed first next time) in the user's cache directory.
     with hypothesis_storage() as home:

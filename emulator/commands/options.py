@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from emulator.assumptions import AssumptionChoices, UnknownAssumption, parse_assume
 from emulator.config import DestinationSettings, EmulatorConfig, RefersionCredentials
 from emulator.errors import InputError
 from emulator.faults.specs import parse_fault_spec
@@ -24,6 +25,7 @@ __all__ = [
     "EXIT_USAGE",
     "account_credentials",
     "add_emulator_options",
+    "choices_from_args",
     "config_from_args",
     "hypothesis_storage",
     "in_process_config",
@@ -38,6 +40,12 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--public-key", help="the fake Refersion account's public key")
     parser.add_argument("--secret-key", help="the fake Refersion account's secret key")
     parser.add_argument("--write-key", help="accept only this Segment write key")
+    parser.add_argument(
+        "--cors-allow-header",
+        action="append",
+        metavar="NAME",
+        help="let browser pages also send this request header to the Tracking API (repeatable)",
+    )
     parser.add_argument("--destination-url", help="deliver to this receiver instead")
     parser.add_argument("--refersion-url", help="call this Refersion base URL instead")
     # Segment's Refersion destination documents no such settings: these are the emulator's
@@ -78,6 +86,28 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
         help="inject a fault, e.g. refersion:affiliate/new=503@0.3 (repeatable; see "
         "docs/faults-and-retries.md)",
     )
+    parser.add_argument(
+        "--assume",
+        action="append",
+        type=_assume,
+        metavar="ID=VARIANT",
+        help=(
+            "use this variant of an assumption the sources leave open, e.g. "
+            "country-spelling=pass-through (repeatable; list: refersion-emulator assumptions)"
+        ),
+    )
+
+
+def _assume(text: str) -> tuple[str, str]:
+    try:
+        return parse_assume(text)
+    except UnknownAssumption as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def choices_from_args(args: argparse.Namespace) -> AssumptionChoices:
+    """The ``--assume`` choices; the last one given for an id wins."""
+    return AssumptionChoices.of(dict(getattr(args, "assume", None) or ()))
 
 
 def in_process_config(args: argparse.Namespace) -> EmulatorConfig:
@@ -97,6 +127,9 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConf
         extra["retry_budget"] = args.retry_budget
     if args.fault:
         extra["faults"] = tuple(parse_fault_spec(spec) for spec in args.fault)
+    extra["assumptions"] = choices_from_args(args)
+    if args.cors_allow_header:
+        extra["cors_extra_headers"] = tuple(args.cors_allow_header)
     return EmulatorConfig(
         credentials=credentials,
         api_key=args.api_key,

@@ -7,6 +7,7 @@ import asyncio
 import difflib
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -161,17 +162,35 @@ def _print_table(rows: list[_Row], style: Style, out: IO[str]) -> None:
         if len(outcomes) > _OUTCOMES_WIDTH:
             outcomes = outcomes[: _OUTCOMES_WIDTH - 1] + "…"
         line = f"{mark(f'{row.status:<7}')} {row.label:<{width}}  {outcomes:<{_OUTCOMES_WIDTH}}"
+        pinned = row.report.get("assumptions")
+        if pinned:
+            line += style.dim(" pins " + ", ".join(f"{k}={v}" for k, v in pinned.items()))
         if row.status != "PASS" and row.failures:
             more = f" (+{len(row.failures) - 1} more)" if len(row.failures) > 1 else ""
             was = "was: " if row.status == "UPDATED" else ""
             line += "  " + style.bad(was + row.failures[0]) + more
         print(line.rstrip(), file=out)
+    relied = _assumptions_relied_on(rows)
+    if relied:
+        shown = ", ".join(f"{name} ×{count}" for name, count in relied.most_common())
+        print(style.dim(f"assumed (docs/assumptions.md): {shown}"), file=out)
     counts = {status: sum(1 for r in rows if r.status == status) for status in _STATUSES}
     summary = f"{len(rows)} fixtures: {counts['PASS']} passed, {counts['FAIL']} failed"
     if counts["UPDATED"]:
         summary += f", {counts['UPDATED']} updated"
     seconds = sum(row.seconds for row in rows)
     print(f"{summary} ({seconds:.2f} s)", file=out)
+
+
+def _assumptions_relied_on(rows: list[_Row]) -> Counter[str]:
+    """How many events relied on each ``id=variant``, over every fixture replayed."""
+    counts: Counter[str] = Counter()
+    for row in rows:
+        events = row.report.get("events", [])
+        for event in events:
+            used = {f"{n.get('id')}={n.get('variant')}" for n in event.get("assumptions", [])}
+            counts.update(used)
+    return counts
 
 
 def _json_report(rows: list[_Row]) -> dict[str, Any]:

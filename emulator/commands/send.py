@@ -139,6 +139,8 @@ async def _save_fixture(
         entry=case.entry,
         settings=settings,
         batch_fields={k: v for k, v in batch.items() if k != "batch"} if batch else None,
+        # The variants the outcome was observed under, so replay judges it under the same.
+        assumptions={**base.assumptions.chosen, **case.assumptions},
         events=saved.events,
         expect=observed_expectation(rerun.events, rerun.affiliates),
     )

@@ -1,6 +1,6 @@
 """The destination's answer to Segment, decided from the mapping and Refersion's reply.
 
-Pure: the HTTP receiver calls these with plain data (SPEC §5, "Answers to Segment").
+Pure: the HTTP receiver calls these with plain data (docs/sources.md, "Answers to Segment").
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ def answer_for_key_error(message: str) -> DestinationAnswer:
 
 
 def answer_for_audience_exit(key: str) -> DestinationAnswer:
-    """An Engage audience exit: Refersion keeps no audience membership, so nothing is sent.
+    """An Engage audience exit under ``audience-exit=skip``: nothing is sent to Refersion.
 
     Deleting the affiliate would be wrong: leaving an audience is not a deletion request.
     """
     message = (
-        f"Audience exit ({key}: false): Refersion keeps no audience membership; no affiliate "
+        f"Audience exit ({key}: false) skipped (assumption audience-exit=skip): no affiliate "
         "is created or removed"
     )
     body = {"message": message, "outcome": "skipped", "reason": "audience_exited"}
@@ -74,19 +74,20 @@ def answer_for_refersion(
     error: str | None,
     *,
     retry_after: str | None = None,
+    duplicate_email: str = "acknowledge",
 ) -> DestinationAnswer:
     """Turn Refersion's reply (or the transport ``error``) into the answer Segment reads.
 
     A ``retry_after`` from Refersion goes along with the 429 or 503 that asks Segment to retry.
     """
-    answer = _answer_for_refersion(operation, status, body, error)
+    answer = _answer_for_refersion(operation, status, body, error, duplicate_email)
     if retry_after is not None and answer.outcome is None and status in (429, 503):
         return dataclasses.replace(answer, retry_after=retry_after)
     return answer
 
 
 def _answer_for_refersion(
-    operation: Operation, status: int | None, body: Any, error: str | None
+    operation: Operation, status: int | None, body: Any, error: str | None, duplicate_email: str
 ) -> DestinationAnswer:
     warnings = [w.to_dict() for w in operation.warnings]
     errors = _error_messages(body)
@@ -104,7 +105,10 @@ def _answer_for_refersion(
             return _answer(200, "Affiliate created", "created", None, warnings, affiliate=body)
         return _answer(200, "Affiliate deleted", "deleted", None, warnings)
     if status == 422 and operation.kind == "create" and EMAIL_TAKEN in errors:
-        return _answer(200, EMAIL_TAKEN, "already_exists", "email_taken", warnings)
+        # Assumption duplicate-email: acknowledged (default), or discarded as a failure.
+        if duplicate_email == "acknowledge":
+            return _answer(200, EMAIL_TAKEN, "already_exists", "email_taken", warnings)
+        return _answer(400, EMAIL_TAKEN, "refersion_rejected", "email_taken", warnings)
     if status == 422 and operation.kind == "delete" and NOT_FOUND in errors:
         return _answer(200, "No affiliate to delete", "not_found", "affiliate_not_found", warnings)
     detail = "; ".join(errors) or f"HTTP {status}"

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from emulator.assumptions import AssumptionNote
+
 __all__ = ["Reply", "error_reply", "errors_reply"]
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
@@ -19,6 +21,9 @@ class Reply:
     status: int
     body: Any
     headers: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS)
+    # The registry assumptions the answer relied on; the HTTP adapter sends them in the
+    # X-Emulator-Assumptions header. Not part of what Refersion answers, so not compared.
+    notes: tuple[AssumptionNote, ...] = field(default=(), compare=False)
 
 
 def error_reply(status: int, message: str) -> Reply:

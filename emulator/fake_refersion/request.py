@@ -1,6 +1,6 @@
 """Checks every fake Refersion request passes before its endpoint runs: key headers, then body.
 
-Documented (reference/refersion-api.md §2.0): wrong keys are 401 "Invalid API credentials
+Documented (docs/sources.md#refersion-api-v2): wrong keys are 401 "Invalid API credentials
 (error 2).", an empty body is 404 "Bad request, no body". Undocumented, so chosen here: a body
 that is not UTF-8 JSON holding an object is a 400 whose ``error`` names the problem.
 """

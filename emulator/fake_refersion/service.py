@@ -1,7 +1,10 @@
 """The fake Refersion REST API v2: one transport-free ``handle`` per request over a real store.
 
-Behaviour and wording follow reference/refersion-api.md §1-§5 (see validation.py and
-request.py for the rules). Choices where Refersion documents nothing:
+Behaviour and wording follow Refersion's API v2 documentation as summarised in docs/sources.md
+(see validation.py and request.py for the rules). The open points a user may switch are the
+registry assumptions ``text-limit``, ``delete-lookup`` and ``delete-effect``
+(docs/assumptions.md); their notes go back in the ``X-Emulator-Assumptions`` header. Other
+choices where Refersion documents nothing:
 
 * an unknown endpoint is 404 ``{"error": "Unknown endpoint <name>"}``, checked before the keys;
 * *new* without ``offer`` puts the affiliate in offer ``"1"``; ``send_welcome`` is validated
@@ -16,18 +19,21 @@ request.py for the rules). Choices where Refersion documents nothing:
   edit whose email another item of the same request just took is "not changed";
 * *status_change* with more than 50 ids is 422 with the sentence Refersion documents for
   trigger/delete (which uses 429 there; a size limit is not a rate limit here);
-* *delete* is an emulator extension: it hard-deletes by ``unique_merchant_id`` (every match),
-  else by email (the store's email key: case-insensitive unless configured otherwise), else
-  by numeric ``id``, each tried when the previous one matched nothing.
+* *delete* is an emulator extension: it finds affiliates as ``delete-lookup`` says (by default
+  by ``unique_merchant_id``, every match, else by email: the store's email key,
+  case-insensitive unless configured otherwise), then by numeric ``id`` when nothing matched,
+  and removes them (or disables them, as ``delete-effect`` says).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.assumptions import AssumptionChoices, AssumptionNote
 from emulator.config import RefersionCredentials
 from emulator.errors import ConfigError
 from emulator.fake_refersion.reply import Reply, error_reply, errors_reply
@@ -35,6 +41,8 @@ from emulator.fake_refersion.request import INVALID_CREDENTIALS, credentials_mat
 from emulator.fake_refersion.store import Affiliate, AffiliateStore, EmailTaken
 from emulator.fake_refersion.validation import (
     CHANGE_STATUSES,
+    CHAR_LIMIT,
+    CHAR_LIMIT_EXCEEDED,
     EDIT_FIELDS,
     EMAIL_TAKEN,
     NEW_OPTIONAL_FIELDS,
@@ -97,6 +105,12 @@ class FakeRefersionOptions:
     # When set, the store's code generator restarts from it (now and on every reset).
     seed: int | None = None
     list_default_limit: int = 10
+    # The variants of ``text-limit`` and ``delete-lookup`` (docs/assumptions.md).
+    assumptions: AssumptionChoices = field(default_factory=AssumptionChoices)
+
+    @property
+    def char_limit(self) -> int | None:
+        return None if self.assumptions.variant("text-limit") == "none" else CHAR_LIMIT
 
     def __post_init__(self) -> None:
         if not _SUBDOMAIN.fullmatch(self.subdomain):
@@ -135,6 +149,8 @@ class FakeRefersion:
         self._store = store
         self._credentials = credentials
         self._options = options
+        # Notes of the delete being handled; handle() moves them into the reply's header.
+        self._pending_notes: list[AssumptionNote] = []
         if options.seed is not None:
             store.reseed(options.seed)
         handlers: dict[str, Callable[[dict[str, Any]], Reply]] = {
@@ -156,6 +172,10 @@ class FakeRefersion:
     def options(self) -> FakeRefersionOptions:
         return self._options
 
+    def assume(self, choices: AssumptionChoices) -> None:
+        """Follow ``choices`` from the next request on (the control API switches them live)."""
+        self._options = dataclasses.replace(self._options, assumptions=choices)
+
     def link(self, code: str) -> str:
         """The affiliate's tracking link, as Refersion builds it from the account subdomain."""
         return f"https://{self._options.subdomain}.refersion.com/c/{code}"
@@ -176,7 +196,52 @@ class FakeRefersion:
         parsed = parse_body(body)
         if isinstance(parsed, Reply):
             return parsed
-        return handler(parsed)
+        reply = handler(parsed)
+        notes = self._text_limit_notes(name, parsed, reply)
+        if name == "affiliate/delete":
+            notes += self._pending_notes
+            self._pending_notes = []
+        return dataclasses.replace(reply, notes=tuple(notes)) if notes else reply
+
+    def _text_limit_notes(
+        self, name: str, body: dict[str, Any], reply: Reply
+    ) -> list[AssumptionNote]:
+        """A note when a text value is longer than 255 and the limit decided the answer."""
+        if name not in ("affiliate/new", "affiliate/edit"):
+            return []
+        refused = reply.status == 422 and CHAR_LIMIT_EXCEEDED in reply.body.get("errors", [])
+        if not refused and reply.status != 200:
+            return []
+        items = body.get("affiliates") if name == "affiliate/edit" else [body]
+        long_fields = sorted(
+            {
+                key
+                for item in (items if isinstance(items, list) else [])
+                if isinstance(item, dict)
+                for key, value in item.items()
+                if key != "password" and isinstance(value, str) and len(value) > CHAR_LIMIT
+            }
+        )
+        if not long_fields:
+            return []
+        shown = ", ".join(long_fields)
+        if self._options.char_limit is None:
+            return [
+                AssumptionNote(
+                    "text-limit",
+                    "none",
+                    f"{shown} longer than {CHAR_LIMIT} characters accepted",
+                    "255 would answer 422 'Value exceed the char limit'",
+                )
+            ]
+        return [
+            AssumptionNote(
+                "text-limit",
+                str(CHAR_LIMIT),
+                f"{shown} longer than {CHAR_LIMIT} characters refused (422)",
+                "none would accept it",
+            )
+        ]
 
     # -- endpoints -----------------------------------------------------------------------
 
@@ -185,6 +250,7 @@ class FakeRefersion:
             body,
             require_status=self._options.require_status,
             email_taken=self._store.has_email,
+            limit=self._options.char_limit,
         )
         if invalid is not None:
             return invalid
@@ -258,7 +324,7 @@ class FakeRefersion:
         return Reply(200, {"total": total, "results": [self._summary(a) for a in items]})
 
     def _edit(self, body: dict[str, Any]) -> Reply:
-        invalid = check_edit(body, email_owner=self._email_owner)
+        invalid = check_edit(body, email_owner=self._email_owner, limit=self._options.char_limit)
         if invalid is not None:
             return invalid
         changed: list[int] = []
@@ -313,7 +379,29 @@ class FakeRefersion:
         if errors:
             return errors_reply(errors)
         matches = self._delete_matches(given)
-        deleted = self._store.delete(a.id for a in matches)
+        if matches and self._options.assumptions.variant("delete-effect") == "disable":
+            # The affiliate stays, DISABLED; one already disabled counts as done again.
+            self._store.set_status((a.id for a in matches), "DISABLED")
+            deleted = [a.id for a in matches]
+            self._pending_notes.append(
+                AssumptionNote(
+                    "delete-effect",
+                    "disable",
+                    f"affiliate(s) {', '.join(map(str, deleted))} kept with status DISABLED",
+                    "remove would delete them",
+                )
+            )
+        else:
+            deleted = self._store.delete(a.id for a in matches)
+            if deleted:
+                self._pending_notes.append(
+                    AssumptionNote(
+                        "delete-effect",
+                        "remove",
+                        f"affiliate(s) {', '.join(map(str, deleted))} removed",
+                        "disable would keep them with status DISABLED",
+                    )
+                )
         if not deleted:
             return errors_reply([AFFILIATE_NOT_FOUND])
         message = f"Deleted {len(deleted)} affiliate(s)."
@@ -322,19 +410,52 @@ class FakeRefersion:
     # -- helpers -------------------------------------------------------------------------
 
     def _delete_matches(self, given: Mapping[str, Any]) -> list[Affiliate]:
-        if "unique_merchant_id" in given:
-            matches = self._store.find_by_unique_merchant_id(given["unique_merchant_id"])
+        variant = self._options.assumptions.variant("delete-lookup")
+        user_id = given.get("unique_merchant_id")
+        if user_id is not None and variant != "email-only":
+            matches = self._store.find_by_unique_merchant_id(user_id)
             if matches:
+                self._note_lookup(variant, f"found by unique_merchant_id {user_id!r}", None)
                 return matches
-        if "email" in given:
+        if "email" in given and variant != "merchant-id-only":
             by_email = self._store.find_by_email(given["email"])
             if by_email is not None:
+                self._note_email_match(variant, given, by_email)
                 return [by_email]
+        if "email" in given and variant == "merchant-id-only":
+            by_email = self._store.find_by_email(given["email"])
+            if by_email is not None:
+                self._note_lookup(
+                    variant,
+                    "no affiliate has this unique_merchant_id; the email is not looked at",
+                    f"merchant-id-then-email would delete affiliate {by_email.id} by email",
+                )
         if "id" in given:
             by_id = self._store.get(int(given["id"]))
             if by_id is not None:
                 return [by_id]
         return []
+
+    def _note_lookup(self, variant: str, note: str, alternative: str | None) -> None:
+        self._pending_notes.append(AssumptionNote("delete-lookup", variant, note, alternative))
+
+    def _note_email_match(self, variant: str, given: Mapping[str, Any], found: Affiliate) -> None:
+        """Say the match was by email, with a warning when it is another user's affiliate."""
+        user_id = given.get("unique_merchant_id")
+        note = f"affiliate {found.id} found by email"
+        if user_id is not None and found.unique_merchant_id != user_id:
+            self._pending_notes.append(
+                AssumptionNote(
+                    "delete-lookup",
+                    variant,
+                    f"{note}, but its unique_merchant_id is {found.unique_merchant_id!r}, not "
+                    f"the delete's userId {user_id!r}: another user's affiliate was removed",
+                    "merchant-id-only would have removed nothing",
+                    warning=True,
+                )
+            )
+            return
+        self._note_lookup(variant, note, "merchant-id-only would have removed nothing")
 
     def _email_owner(self, email: str) -> int | None:
         owner = self._store.find_by_email(email)

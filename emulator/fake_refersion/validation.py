@@ -1,6 +1,6 @@
 """Refersion v2 request validation for affiliate/new and affiliate/edit, in the documented wording.
 
-Sources: reference/refersion-api.md §2.0-§2.5. Where Refersion documents a sentence it is used
+Sources: docs/sources.md ("Refersion API v2"). Where Refersion documents a sentence it is used
 verbatim, grammar included ("X is not a allowed value for field Y", "Value exceed the char
 limit"). Choices where the documentation is silent:
 
@@ -11,7 +11,8 @@ limit"). Choices where the documentation is silent:
 * a value of the wrong JSON type fails with "X is not a allowed value for field Y", X being
   the value as JSON (strings are shown bare, as in the documented sentence);
 * no length limits are published; every text field but the password (which has its own
-  documented 72-character rule) is limited to :data:`CHAR_LIMIT` characters;
+  documented 72-character rule) is limited to :data:`CHAR_LIMIT` characters, or not at all
+  (assumption ``text-limit``: the callers pass ``limit=None``);
 * the password rules count code points; digits and letters are ASCII ones and a symbol is any
   other character (as in contracts/refersion/affiliate-new.request.json); "same as the
   e-mail" ignores case and surrounding spaces;
@@ -173,20 +174,26 @@ def parse_int(value: object) -> int | None:
     return None
 
 
-def text_errors(name: str, value: object, choices: frozenset[str] | None = None) -> list[str]:
+def text_errors(
+    name: str,
+    value: object,
+    choices: frozenset[str] | None = None,
+    *,
+    limit: int | None = CHAR_LIMIT,
+) -> list[str]:
     """Errors of one text field: its type, the char limit, then its allowed values."""
     if not isinstance(value, str):
         return [not_allowed(value, name)]
-    if len(value) > CHAR_LIMIT:
+    if limit is not None and len(value) > limit:
         return [CHAR_LIMIT_EXCEEDED]
     if choices is not None and value not in choices:
         return [not_allowed(value, name)]
     return []
 
 
-def email_errors(name: str, value: object) -> list[str]:
+def email_errors(name: str, value: object, *, limit: int | None = CHAR_LIMIT) -> list[str]:
     """Errors of an email field: text rules, then the address syntax (no DNS lookups)."""
-    errors = text_errors(name, value)
+    errors = text_errors(name, value, limit=limit)
     if errors:
         return errors
     return [EMAIL_INVALID] if email_problem(str(value)) is not None else []
@@ -220,7 +227,11 @@ def password_errors(password: str, email: object) -> list[str]:
 
 
 def check_new_affiliate(
-    body: Mapping[str, Any], *, require_status: bool, email_taken: Callable[[str], bool]
+    body: Mapping[str, Any],
+    *,
+    require_status: bool,
+    email_taken: Callable[[str], bool],
+    limit: int | None = CHAR_LIMIT,
 ) -> Reply | None:
     """The error reply for an affiliate/new body, or None when it is valid.
 
@@ -231,10 +242,10 @@ def check_new_affiliate(
     missing = first_missing(body, required)
     if missing is not None:
         return error_reply(400, missing_field(missing))
-    errors = text_errors("first_name", body["first_name"])
-    errors += text_errors("last_name", body["last_name"])
+    errors = text_errors("first_name", body["first_name"], limit=limit)
+    errors += text_errors("last_name", body["last_name"], limit=limit)
     email = body["email"]
-    email_problems = email_errors("email", email)
+    email_problems = email_errors("email", email, limit=limit)
     if not email_problems and email_taken(email):
         email_problems.append(EMAIL_TAKEN)
     errors += email_problems
@@ -244,16 +255,19 @@ def check_new_affiliate(
     else:
         errors.append(not_allowed(password, "password"))
     if body.get("status") is not None:
-        errors += text_errors("status", body["status"], frozenset(NEW_STATUSES))
+        errors += text_errors("status", body["status"], frozenset(NEW_STATUSES), limit=limit)
     for name in NEW_OPTIONAL_FIELDS:
         value = body.get(name)
         if value is not None:
-            errors += _optional_field_errors(name, value)
+            errors += _optional_field_errors(name, value, limit)
     return errors_reply(errors) if errors else None
 
 
 def check_edit(
-    body: Mapping[str, Any], *, email_owner: Callable[[str], int | None]
+    body: Mapping[str, Any],
+    *,
+    email_owner: Callable[[str], int | None],
+    limit: int | None = CHAR_LIMIT,
 ) -> Reply | None:
     """The error reply for an affiliate/edit body, or None when every item is valid.
 
@@ -272,12 +286,15 @@ def check_edit(
             continue
         errors += id_errors("id", item["id"])
         affiliate_id = parse_int(item["id"])
-        errors += _edit_item_errors(item, affiliate_id, email_owner)
+        errors += _edit_item_errors(item, affiliate_id, email_owner, limit)
     return errors_reply(errors) if errors else None
 
 
 def _edit_item_errors(
-    item: Mapping[str, Any], affiliate_id: int | None, email_owner: Callable[[str], int | None]
+    item: Mapping[str, Any],
+    affiliate_id: int | None,
+    email_owner: Callable[[str], int | None],
+    limit: int | None,
 ) -> list[str]:
     errors: list[str] = []
     for name in EDIT_FIELDS:
@@ -291,7 +308,7 @@ def _edit_item_errors(
         if name in ("first_name", "last_name") and is_blank(value):
             errors.append(not_allowed(value, name))
             continue
-        field_errors = _optional_field_errors(name, value)
+        field_errors = _optional_field_errors(name, value, limit)
         if name == "email" and not field_errors:
             owner = email_owner(value)
             if owner is not None and owner != affiliate_id:
@@ -300,12 +317,12 @@ def _edit_item_errors(
     return errors
 
 
-def _optional_field_errors(name: str, value: object) -> list[str]:
+def _optional_field_errors(name: str, value: object, limit: int | None) -> list[str]:
     if name == "offer":
         # Documented as a string on new and a number on edit; both are accepted on both.
         if isinstance(value, int) and not isinstance(value, bool):
             return []
-        return text_errors(name, value)
+        return text_errors(name, value, limit=limit)
     if name == "email":
-        return email_errors(name, value)
-    return text_errors(name, value, _CHOICES.get(name))
+        return email_errors(name, value, limit=limit)
+    return text_errors(name, value, _CHOICES.get(name), limit=limit)

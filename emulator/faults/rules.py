@@ -284,7 +284,7 @@ class FaultInjector:
 
 # -- the answers ----------------------------------------------------------------------------
 
-# Refersion's v1 error table (reference/refersion-api.md §1): the wording its API documents.
+# Refersion's v1 error table (docs/sources.md#refersion-api-v2): the wording its API documents.
 _REFERSION_ERRORS = {
     400: "Missing required field",
     401: "Invalid API credentials (error 2).",

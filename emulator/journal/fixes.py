@@ -29,6 +29,7 @@ WARNING_FIXES: Mapping[str, str] = MappingProxyType(
         ),
         "email_from_top_level": "put the email in traits.email",
         "top_level_email_ignored": "drop the top-level email, or make it equal traits.email",
+        "traits_email_ignored": "drop traits.email, or make it equal the top-level email",
         "value_coerced": 'send the value as a string ("94103", not 94103)',
         "company_not_string": 'send traits.company as a string or as {"name": "…"}',
         "phone_not_string": "send traits.phone as a string",
@@ -60,6 +61,9 @@ REASON_FIXES: Mapping[str, str] = MappingProxyType(
         # Routing and dedupe.
         "unsupported_type": "Refersion takes only identify and delete; send an identify call",
         "integrations_disabled": "remove integrations.Refersion: false (or set it to true)",
+        "regulation_not_forwarded": (
+            "nothing to fix: run with --assume regulation-forwarding=forward to see the delete"
+        ),
         "all_disabled": 'add "Refersion": true to integrations, or drop "All": false',
         "duplicate_message_id": "give every event its own messageId (Segment drops repeats)",
         # The destination's API key and Refersion's answers.

@@ -107,6 +107,21 @@ def explain(trace: Mapping[str, Any]) -> dict[str, Any]:
                 "fix": WARNING_FIXES.get(str(warning.get("code"))),
             }
         )
+    for note in trace.get("assumptions", []):
+        # A note marked as a warning (another user's affiliate deleted) is a problem to read.
+        if isinstance(note, dict) and note.get("warning"):
+            problems.append(
+                {
+                    "kind": "warning",
+                    "code": f"assumption {note.get('id')}={note.get('variant')}",
+                    "message": note.get("note"),
+                    "field": None,
+                    "fix": (
+                        f"check the delete's userId; run with --assume {note.get('id')}=… to "
+                        "see every variant (refersion-emulator assumptions)"
+                    ),
+                }
+            )
     for violation in trace.get("violations", []):
         problems.append(
             {
@@ -138,6 +153,7 @@ def format_trace(trace: Mapping[str, Any], *, index: int, style: Style) -> list[
     explained = explain(trace)
     lines.extend(_lineage_table(explained["lineage"], style))
     lines.extend(_problem_lines(explained["problems"], style))
+    lines.extend(_assumption_lines(trace.get("assumptions", []), style))
     outcome = str(trace.get("outcome"))
     shown = style.good(outcome) if outcome in GOOD_OUTCOMES else style.bad(outcome)
     reason = f" ({trace['reason']})" if trace.get("reason") else ""
@@ -183,6 +199,21 @@ def _problem_lines(problems: list[dict[str, Any]], style: Style) -> list[str]:
             lines.append("  " + style.bad(f"✗ {text}"))
         if problem["fix"]:
             lines.append("      " + style.hint(f"fix: {problem['fix']}"))
+    return lines
+
+
+def _assumption_lines(notes: Any, style: Style) -> list[str]:
+    """``assumed`` and one line per registry assumption the event relied on."""
+    if not isinstance(notes, list) or not notes:
+        return []
+    lines = [style.bold("  assumed") + style.dim("  (docs/assumptions.md; switch with --assume)")]
+    for note in notes:
+        if not isinstance(note, dict):
+            continue
+        text = f"{note.get('id')}={note.get('variant')}: {note.get('note')}"
+        if note.get("alternative"):
+            text += style.dim(f"; otherwise {note['alternative']}")
+        lines.append("    " + (style.warn(f"! {text}") if note.get("warning") else text))
     return lines
 
 

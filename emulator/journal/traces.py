@@ -164,12 +164,31 @@ class Trace:
         value = self.message.get("userId")
         return {} if value is None else {"userIdNotString": value}
 
+    @property
+    def assumptions(self) -> list[dict[str, Any]]:
+        """The registry assumptions this event relied on, each once, in hop order.
+
+        Hops record them in ``detail["assumptions"]`` (notes as dicts: id, variant, note,
+        alternative, warning); a retried event repeats the same note on every attempt.
+        """
+        seen: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for hop in self.hops:
+            notes = hop.detail.get("assumptions")
+            if not isinstance(notes, list):
+                continue
+            for note in notes:
+                if isinstance(note, dict):
+                    key = (str(note.get("id")), str(note.get("variant")), str(note.get("note")))
+                    seen.setdefault(key, note)
+        return list(seen.values())
+
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.summary_dict(),
             "message": self.message,
             "hops": [hop.to_dict() for hop in self.hops],
             "violations": [v.to_dict() for v in self.violations],
+            "assumptions": self.assumptions,
         }
 
     def state(self) -> dict[str, Any]:

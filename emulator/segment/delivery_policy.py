@@ -1,8 +1,10 @@
 """How Segment classifies a delivery attempt and schedules the next one.
 
-Facts: reference/segment-semantics.md §4.2. 200/202 succeed; 400, 401, 403, 404 and other
+Sourced (docs/sources.md, "Segment delivery"): 200/202 succeed; 400, 401, 403, 404 and other
 4xx but 429 are discarded; 429, 5xx, timeouts and connection errors are retried with
-randomized exponential backoff for up to four hours, after which the event expires.
+randomized exponential backoff for up to four hours, after which the event expires. Assumed
+(docs/assumptions.md): the schedule itself (``retry-backoff``), whether ``Retry-After`` is
+honoured (``retry-after``) and the answer timeout (``delivery-timeout``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
-__all__ = ["AttemptVerdict", "Classification", "RetryPolicy", "classify", "parse_retry_after"]
+from emulator.assumptions import AssumptionChoices
+
+__all__ = [
+    "AttemptVerdict",
+    "Classification",
+    "RetryPolicy",
+    "classify",
+    "delivery_timeout",
+    "parse_retry_after",
+    "retry_policy",
+]
 
 # RFC 9110 allows whole seconds only; fractions are accepted because test servers send them.
 _SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
@@ -64,6 +76,9 @@ class RetryPolicy:
     maximum: float = 600.0
     budget: float = 4 * 3600.0
     jitter: float = 0.5
+    # Assumption retry-after; retry-backoff=six-retries sets max_retries.
+    honour_retry_after: bool = True
+    max_retries: int | None = None
 
     def backoff(
         self, attempt: int, rng: random.Random, *, retry_after: float | None = None
@@ -73,8 +88,8 @@ class RetryPolicy:
         ``Retry-After`` wins when it asks for longer than the computed backoff.
         """
         base = min(self.maximum, self.initial * self.factor ** (attempt - 1))
-        delay = base * (1 - self.jitter * rng.random())
-        if retry_after is not None:
+        delay = base * (1 - self.jitter * rng.random()) if self.jitter else base
+        if retry_after is not None and self.honour_retry_after:
             delay = max(delay, min(retry_after, self.maximum))
         return delay
 
@@ -82,9 +97,42 @@ class RetryPolicy:
         """Whether an attempt at ``next_attempt_at`` would fall outside the budget.
 
         The event expires when its next attempt would pass the budget, rather than after one
-        more attempt past it: "retries for up to four hours" (segment-semantics.md §4.2).
+        more attempt past it: "retries for up to four hours" (docs/sources.md#segment-delivery).
         """
         return next_attempt_at - first_attempt_at > self.budget
+
+    def exhausted(self, attempts: int) -> bool:
+        """Whether ``attempts`` attempts used up the retries a bounded schedule allows."""
+        return self.max_retries is not None and attempts > self.max_retries
+
+
+def retry_policy(
+    choices: AssumptionChoices, *, initial: float, maximum: float, budget: float
+) -> RetryPolicy:
+    """The schedule the ``retry-backoff`` and ``retry-after`` variants describe.
+
+    ``six-retries`` doubles from budget/64 so the six retries fit in the budget (225 s … 2 h
+    for four hours), without jitter.
+    """
+    honour = choices.variant("retry-after") == "honoured"
+    if choices.variant("retry-backoff") == "six-retries":
+        return RetryPolicy(
+            initial=budget / 64,
+            maximum=budget,
+            budget=budget,
+            jitter=0.0,
+            honour_retry_after=honour,
+            max_retries=6,
+        )
+    return RetryPolicy(initial=initial, maximum=maximum, budget=budget, honour_retry_after=honour)
+
+
+def delivery_timeout(choices: AssumptionChoices, configured: float) -> float:
+    """Seconds Segment waits for an answer: the chosen ``delivery-timeout`` variant when one
+    was chosen, else the configured value (5 s unless a test shortens it)."""
+    if not choices.is_chosen("delivery-timeout"):
+        return configured
+    return float(choices.variant("delivery-timeout").removesuffix("s"))
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:

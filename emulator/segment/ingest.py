@@ -3,7 +3,8 @@
 Pure functions over bytes and plain data. What Segment answers ``400`` to (invalid JSON,
 oversize) raises :class:`TrackingRequestError`; everything else is accepted with ``200`` and
 each message either becomes an enriched message or carries a Segment reason code, as Segment's
-Delivery Overview "Failed on ingest" table shows (reference/segment-semantics.md §1.1, §5).
+Delivery Overview "Failed on ingest" table shows (docs/sources.md#segment-message-fields,
+#tracking-api and #segment-delivery).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from emulator.segment.timestamps import format_timestamp, parse_timestamp
 __all__ = [
     "BATCH_ENDPOINTS",
     "INGEST_REASONS",
+    "SHORT_PATHS",
     "TRACKING_TYPES",
     "IngestLimits",
     "IngestedEvent",
@@ -35,6 +37,10 @@ __all__ = [
 
 TRACKING_TYPES: tuple[str, ...] = ("identify", "track", "page", "screen", "group", "alias")
 BATCH_ENDPOINTS: tuple[str, ...] = ("batch", "import")
+# The one-letter paths Segment's browser and mobile libraries post to, each the same endpoint
+# as its long name: analytics-next sends a call to /v1/<first letter of its type>, its
+# batching strategy and the mobile libraries send batches to /v1/b.
+SHORT_PATHS: Mapping[str, str] = {kind[0]: kind for kind in (*TRACKING_TYPES, "batch")}
 
 INGEST_REASONS: Mapping[str, str] = {
     "no_user_anon_id": "neither userId nor anonymousId is set",
@@ -57,7 +63,7 @@ INGEST_REASONS: Mapping[str, str] = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IngestLimits:
-    """Segment's documented request limits (reference/segment-semantics.md §5.3)."""
+    """Segment's documented request limits (docs/sources.md#tracking-api)."""
 
     message_bytes: int = 32 * 1024
     batch_bytes: int = 500 * 1024
@@ -105,7 +111,7 @@ def write_key_from_basic_auth(header: str | None) -> str | None:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    # The colon is optional for backward compatibility (segment-semantics.md §5.2).
+    # The colon is optional for backward compatibility (docs/sources.md#tracking-api).
     return decoded.split(":", 1)[0] or None
 
 
@@ -181,7 +187,10 @@ def enrich(
     source_id: str,
     new_message_id: Callable[[], str],
 ) -> list[IngestedEvent]:
-    """Check and enrich every item as Segment's servers do (segment-semantics.md §5.5)."""
+    """Check and enrich every item as Segment documents its servers doing.
+
+    docs/sources.md#tracking-api.
+    """
     if not request.items:
         return [IngestedEvent(raw=None, message=None, reason="empty_batch")]
     return [

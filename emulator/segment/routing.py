@@ -52,7 +52,8 @@ def route(message: Mapping[str, Any]) -> RoutingDecision:
 
 
 class Deduplicator:
-    """Drops a ``messageId`` seen within the window, as Segment does (24 h by default).
+    """Drops a ``messageId`` seen within the window (24 h by default; see
+    docs/sources.md#segment-message-fields).
 
     With ``cap`` it remembers at most that many ids, forgetting the oldest first: Segment's
     own dedupe is best-effort ("about 99 %"), and a long run must not grow without bound.

@@ -19,7 +19,8 @@ _GO_TIME = re.compile(
 def parse_timestamp(value: object) -> datetime | None:
     """Parse an ISO 8601 or Go-style timestamp; ``None`` when ``value`` is neither.
 
-    A timestamp without a zone is taken as UTC, as Segment's servers do. ``None`` too for a
+    A timestamp without a zone is taken as UTC (Segment documents UTC timestamps; how it reads
+    a zone-less one is not published). ``None`` too for a
     date that does not exist (month 13) or an instant outside the years 1-9999 in UTC.
     """
     if not isinstance(value, str) or not value or len(value) > 64:
@@ -41,7 +42,7 @@ def parse_timestamp(value: object) -> datetime | None:
 
 
 def format_timestamp(moment: datetime) -> str:
-    """Format as Segment does downstream: ``2019-06-21T16:33:26.158Z``."""
+    """Format as Segment's documented payloads show it: ``2019-06-21T16:33:26.158Z``."""
     utc = moment.astimezone(UTC)
     # strftime's %Y does not pad years before 1000 on every platform.
     return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

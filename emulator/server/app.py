@@ -22,6 +22,7 @@ from emulator.segment.http.host import SEGMENT_HOST
 from emulator.segment.http.regulations_api import routes as regulations_routes
 from emulator.server import control_api, openapi_api, ui
 from emulator.server.access_middleware import access_middleware
+from emulator.server.assumptions_api import routes as assumptions_routes
 from emulator.server.keys import RUNTIME
 from emulator.server.runtime import Runtime
 from emulator.web.errors import BODY_TIMEOUT, SERVER_ERRORS, error_middleware
@@ -36,7 +37,10 @@ def create_app(
     config: EmulatorConfig, *, clock: Clock | None = None, mapping: MappingFn | None = None
 ) -> web.Application:
     """Build the application; the delivery pipeline starts and stops with it."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=_CLIENT_MAX_SIZE)
+    app = web.Application(
+        middlewares=[tracking_api.cors_middleware, error_middleware],
+        client_max_size=_CLIENT_MAX_SIZE,
+    )
     app.middlewares.append(fault_middleware)
     app[RUNTIME] = Runtime(config, clock=clock, mapping=mapping)
     runtime = app[RUNTIME]
@@ -52,6 +56,7 @@ def create_app(
     app.add_routes(destination_api.routes)
     app.add_routes(refersion_api.routes)
     app.add_routes(control_api.routes)
+    app.add_routes(assumptions_routes)
     ui.setup(app)
     app.add_routes(engage_routes)
     app.add_routes(regulations_routes)

@@ -21,7 +21,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -174,15 +174,18 @@ class BackgroundEmulator:
         destination: DestinationSettings | None = None,
         api_key: str | None = None,
         mapping: MappingFn | None = None,
+        assumptions: Mapping[str, str] | None = None,
     ) -> None:
         """Forget every event, affiliate, fault rule and server error; then use these settings.
 
-        Each argument left out returns to what the emulator was started with.
+        Each argument left out returns to what the emulator was started with. ``assumptions``
+        (assumption id → variant, docs/assumptions.md) adds to the started configuration's.
         """
         config = dataclasses.replace(
             self.config,
             destination=destination or self.config.destination,
             api_key=api_key if api_key is not None else self.config.api_key,
+            assumptions=self.config.assumptions.with_choices(assumptions or {}),
         )
         chosen = mapping or self._mapping
 

@@ -120,7 +120,7 @@ async def flush(request: web.Request) -> web.Response:
 
 @routes.post("/_emulator/deliver")
 async def deliver(request: web.Request) -> web.Response:
-    """Take raw messages exactly as Segment would deliver them (deletes, customer payloads)."""
+    """Take raw messages as Segment's delivery would hand them over (deletes, customer payloads)."""
     runtime = request.app[RUNTIME]
     raw = await read_body(request, limit=_DELIVER_LIMIT)
     messages = _messages(parse_json_body(raw))

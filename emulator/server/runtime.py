@@ -18,7 +18,7 @@ from emulator.faults.rules import FaultInjector
 from emulator.journal.durability import DurableJournal
 from emulator.journal.store import JournalStore
 from emulator.journal.traces import Journal, Trace
-from emulator.segment.delivery_policy import RetryPolicy
+from emulator.segment.delivery_policy import delivery_timeout, retry_policy
 from emulator.segment.engage.space import EngageSpace
 from emulator.segment.http.delivery_pipeline import DeliveryPipeline
 from emulator.segment.regulations.book import RegulationBook
@@ -52,15 +52,10 @@ class Runtime:
         self.refersion = FakeRefersion(
             store=self.store,
             credentials=config.credentials,
-            options=FakeRefersionOptions(seed=config.seed),
+            options=FakeRefersionOptions(seed=config.seed, assumptions=config.assumptions),
         )
         self.mapping: MappingFn = mapping or map_message
-        self.mapping_settings = MappingSettings.from_destination(config.destination)
-        self.retry_policy = RetryPolicy(
-            initial=config.retry_initial_backoff,
-            maximum=config.retry_max_backoff,
-            budget=config.retry_budget,
-        )
+        self._follow_assumptions(config)
         self.deduper = Deduplicator(window=config.dedupe_window, cap=config.dedupe_cap)
         self.faults = FaultInjector(config.faults, seed=config.seed)
         self.durable: DurableJournal | None = None
@@ -180,4 +175,17 @@ class Runtime:
         """
         self.config = config
         self.mapping = mapping or map_message
-        self.mapping_settings = MappingSettings.from_destination(config.destination)
+        self._follow_assumptions(config)
+
+    def _follow_assumptions(self, config: EmulatorConfig) -> None:
+        """Settings read per event that depend on the assumption variants in force."""
+        choices = config.assumptions
+        self.mapping_settings = MappingSettings.from_destination(config.destination, choices)
+        self.retry_policy = retry_policy(
+            choices,
+            initial=config.retry_initial_backoff,
+            maximum=config.retry_max_backoff,
+            budget=config.retry_budget,
+        )
+        self.delivery_timeout = delivery_timeout(choices, config.delivery_timeout)
+        self.refersion.assume(choices)

@@ -191,7 +191,7 @@ def _rules() -> Mapping[str, _Rule]:
         "last_name_only": _Rule("destination", "name_incomplete", _lone_name("last_name")),
         "name_not_string": _Rule("destination", "name_not_string", _name_not_string),
         "missing_name": _Rule("destination", "missing_name", _no_name),
-        # Engage syncs usually carry no names (segment-semantics.md §6).
+        # Engage syncs usually carry no names (docs/sources.md#engage).
         "engage_without_names": _Rule("destination", "missing_name", _nameless_engage),
         "address_not_object": _Rule("refersion", "address_not_object", _address_not_object),
         **_contract_rules(),

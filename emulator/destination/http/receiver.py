@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
 
+from emulator.assumptions import AssumptionNote
 from emulator.config import EmulatorConfig
 from emulator.contract_checks.contract_set import ContractSet
 from emulator.destination.answer import (
@@ -110,9 +112,30 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
         return answer_for_key_error(str(exc))
     exited = audience_exit(message)
     if exited is not None:
-        trace.add_hop("mapping", f"skipped: {exited} is false (Engage audience exit)", ok=True)
-        return answer_for_audience_exit(exited)
+        variant = runtime.config.assumptions.variant("audience-exit")
+        if variant == "skip":
+            note = AssumptionNote(
+                "audience-exit",
+                variant,
+                f"audience exit ({exited}: false) acknowledged, nothing sent to Refersion",
+                "identify would map it as an ordinary identify, which may create an affiliate",
+            )
+            trace.add_hop(
+                "mapping",
+                f"skipped: {exited} is false (Engage audience exit)",
+                ok=True,
+                detail={"assumptions": [note.to_dict()]},
+            )
+            return answer_for_audience_exit(exited)
     result = runtime.mapping(message, settings=runtime.mapping_settings)
+    if exited is not None:
+        note = AssumptionNote(
+            "audience-exit",
+            "identify",
+            f"audience exit ({exited}: false) mapped as an ordinary identify",
+            "skip would send nothing to Refersion",
+        )
+        result = dataclasses.replace(result, assumptions=(note, *result.assumptions))
     if not isinstance(result, Operation):
         trace.add_hop(
             "mapping",
@@ -135,7 +158,7 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
         timeout=runtime.config.refersion_timeout,
         contracts=runtime.contracts,
     )
-    trace.add_hop(
+    refersion_hop = trace.add_hop(
         "refersion",
         f"POST /{result.endpoint} → {call.status or call.error}",
         ok=call.status is not None and call.status < 300,
@@ -143,9 +166,23 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
         detail=call.journal_detail(mapped.detail["body"], key),
         violations=call.violations,
     )
-    return answer_for_refersion(
-        result, call.status, call.body, call.error, retry_after=call.retry_after
+    duplicate_email = runtime.config.assumptions.variant("duplicate-email")
+    answer = answer_for_refersion(
+        result,
+        call.status,
+        call.body,
+        call.error,
+        retry_after=call.retry_after,
+        duplicate_email=duplicate_email,
     )
+    if answer.reason == "email_taken":
+        shown = "200, already_exists" if answer.status == 200 else "400, discarded"
+        other = "discard: 400, Segment discards it" if answer.status == 200 else "acknowledge: 200"
+        note = AssumptionNote(
+            "duplicate-email", duplicate_email, f"email taken: answered {shown}", other
+        )
+        refersion_hop.detail.setdefault("assumptions", []).append(note.to_dict())
+    return answer
 
 
 def _trace_for(request: web.Request, message: dict[str, Any]) -> Trace:

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from emulator.assumptions import NOTES_HEADER
 from emulator.contract_checks.contract_set import ContractSet, Violation
 from emulator.destination.mapping import ApiKey, Operation
 from emulator.secrets_mask import mask_secret
@@ -35,10 +36,12 @@ class RefersionCall:
     retry_after: str | None = None
     latency_ms: float = 0.0
     violations: list[Violation] = field(default_factory=list)
+    # What the emulator's fake Refersion says its answer assumed (never from a real one).
+    assumptions: list[dict[str, Any]] = field(default_factory=list)
 
     def journal_detail(self, body: dict[str, Any], key: ApiKey) -> dict[str, Any]:
         """The hop detail; ``body`` is the request body as journaled (password redacted)."""
-        return {
+        detail: dict[str, Any] = {
             "request": {
                 "url": self.url,
                 "headers": {
@@ -50,6 +53,9 @@ class RefersionCall:
             "response": {"status": self.status, "body": self.body, "error": self.error},
             "latencyMs": self.latency_ms,
         }
+        if self.assumptions:
+            detail["assumptions"] = self.assumptions
+        return detail
 
 
 async def call_refersion(
@@ -80,6 +86,7 @@ async def call_refersion(
         ) as resp:
             call.status = resp.status
             call.retry_after = resp.headers.get("Retry-After")
+            call.assumptions = _notes(resp.headers.get(NOTES_HEADER))
             raw = await read_limited(resp, limit=_MAX_RESPONSE_BYTES)
     except TimeoutError:
         call.error = "timeout"
@@ -107,3 +114,16 @@ async def call_refersion(
     elif call.status >= 400:
         call.violations.extend(contracts.validate("refersion/error", call.body))
     return call
+
+
+def _notes(header: str | None) -> list[dict[str, Any]]:
+    """The fake's assumption notes; anything that is not a list of objects is ignored."""
+    if not header:
+        return []
+    try:
+        notes = json.loads(header)
+    except ValueError:
+        return []
+    if not isinstance(notes, list):
+        return []
+    return [note for note in notes if isinstance(note, dict)]

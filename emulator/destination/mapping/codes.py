@@ -33,6 +33,10 @@ WARNING_CODES: Mapping[str, str] = MappingProxyType(
         "top_level_email_ignored": (
             "A top-level email differs from traits.email; traits.email is used."
         ),
+        "traits_email_ignored": (
+            "traits.email differs from a top-level email; the top-level email is used (only "
+            "under email-source=top-level-first)."
+        ),
         "value_coerced": "A number was sent as its decimal string (e.g. a zip sent as 94103).",
         "company_not_string": (
             "traits.company is neither a string nor an object with a string name; it is dropped."
@@ -62,6 +66,12 @@ REJECTION_REASONS: Mapping[str, str] = MappingProxyType(
         "name_incomplete": (
             "Only a first or only a last name can be derived: a one-word name with no last "
             "name, or a first name without a last name (or the reverse)."
+        ),
+        "unknown_country": (
+            "address.country names no known country (only under unknown-country=reject)."
+        ),
+        "unsupported_country": (
+            "address.country is not on Refersion's list (only under unknown-country=reject)."
         ),
         "missing_user_id": (
             "identify has no usable userId or anonymousId; delete has neither a userId nor an "

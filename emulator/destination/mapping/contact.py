@@ -21,12 +21,28 @@ def resolve_email(
 ) -> LineageEntry | Problem:
     """``traits.email``; the top-level ``email`` of Refersion's doc example only when absent.
 
-    traits.email wins when both exist: it is where every Segment library puts the email,
-    while a top-level email appears only in Developer Center test events.
+    traits.email wins when both exist (assumption ``email-source``): it is where every Segment
+    library puts the email, while a top-level email appears only in Developer Center test events.
     """
     traits_email = traits.get("email")
     top_email = message.get("email")
-    if not is_absent(traits_email):
+    top_first = findings.variant("email-source") == "top-level-first"
+    both = isinstance(traits_email, str) and isinstance(top_email, str)
+    if both and top_first and stripped_text(top_email) not in (None, stripped_text(traits_email)):
+        email = str(top_email).strip()
+        findings.warn(
+            "traits_email_ignored",
+            f"traits.email {quote(str(traits_email).strip())} differs from the top-level email "
+            f"{quote(email)}; the top-level email is sent.",
+            "/traits/email",
+        )
+        findings.assume(
+            "email-source",
+            f"the top-level email {quote(email)} sent, not traits.email",
+            "traits-first would send traits.email",
+        )
+        entry = LineageEntry("/email", "email", "top-level email → email (wins)", email)
+    elif not is_absent(traits_email):
         if not isinstance(traits_email, str):
             return _not_string("traits.email", traits_email, "/traits/email")
         email = traits_email.strip()
@@ -38,6 +54,11 @@ def resolve_email(
                 f"The top-level email {shown} differs from traits.email {quote(email)}; "
                 "traits.email is sent.",
                 "/email",
+            )
+            findings.assume(
+                "email-source",
+                f"traits.email {quote(email)} sent, not the top-level email",
+                "top-level-first would send the top-level email",
             )
         entry = LineageEntry("/traits/email", "email", "traits.email → email", email)
     elif not is_absent(top_email):

@@ -5,21 +5,27 @@ from __future__ import annotations
 from emulator.destination.mapping.contact import email_syntax_error
 from emulator.destination.mapping.findings import Problem, WarningLog
 from emulator.destination.mapping.ids import read_id
-from emulator.destination.mapping.model import LineageEntry, MappingResult, Operation
+from emulator.destination.mapping.model import (
+    LineageEntry,
+    MappingResult,
+    MappingSettings,
+    Operation,
+)
 from emulator.destination.mapping.values import is_absent, json_type, quote
 
 __all__ = ["map_delete"]
 
 
-def map_delete(message: dict[str, object]) -> MappingResult:
+def map_delete(message: dict[str, object], *, settings: MappingSettings) -> MappingResult:
     """``{"unique_merchant_id": userId}``, plus ``email`` whenever the message carries one.
 
     Regulations are keyed by userId only; the email (top-level in Refersion's doc example) is
     passed along so the fake can still find an affiliate created without a userId. Nothing
     else is read: ``context``/``integrations`` may be null or ``[]`` and ``originalTimestamp``
-    may be Go-formatted in real deletes.
+    may be Go-formatted in real deletes. How the affiliate is then found is the fake
+    Refersion's ``delete-lookup`` assumption.
     """
-    findings = WarningLog()
+    findings = WarningLog(choices=settings.assumptions)
     lineage: list[LineageEntry] = []
     user_id = read_id(message, "userId", findings)
     if user_id is not None:
@@ -39,7 +45,9 @@ def map_delete(message: dict[str, object]) -> MappingResult:
             )
         )
     body = {entry.target: entry.value for entry in lineage}
-    return Operation("affiliate/delete", body, tuple(findings.warnings), tuple(lineage))
+    return Operation(
+        "affiliate/delete", body, tuple(findings.warnings), tuple(lineage), tuple(findings.notes)
+    )
 
 
 def _lookup_email(message: dict[str, object], findings: WarningLog) -> LineageEntry | None:

@@ -1,7 +1,7 @@
 """Engage traffic at the destination: audience exits, and fixes that point at the audience.
 
 An Engage identify carries ``context.personas`` and, unless the audience's "Include traits"
-adds more, only the audience key and the identifiers (reference/segment-semantics.md §6).
+adds more, only the audience key and the identifiers (docs/sources.md#engage).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""identify → ``POST affiliate/new``: the SPEC §5 rules put together."""
+"""identify → ``POST affiliate/new``: the rules of docs/sources.md and docs/assumptions.md."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ def map_identify(message: dict[str, object], *, settings: MappingSettings) -> Ma
     """Every rule runs, so a rejection still carries all warnings and the lineage found.
 
     When several required fields are wrong, the rejection names the first of email, name,
-    user id.
+    user id, country (the last only under ``unknown-country=reject``).
     """
-    findings = WarningLog()
+    findings = WarningLog(choices=settings.assumptions)
     traits_value = message.get("traits")
     if traits_value is not None and not isinstance(traits_value, dict):
         return findings.reject(
@@ -55,32 +55,65 @@ def map_identify(message: dict[str, object], *, settings: MappingSettings) -> Ma
     ]
     _warn_mixed_case(traits, address, findings)
 
-    if isinstance(email, Problem) or isinstance(names, Problem) or isinstance(merchant_id, Problem):
-        problem = next(part for part in (email, names, merchant_id) if isinstance(part, Problem))
-        resolved = [entry for part in (names, email, merchant_id) for entry in _resolved(part)]
-        return findings.reject(problem, [*resolved, *located, *extras])
+    parts = (email, names, merchant_id, located)
+    if any(isinstance(part, Problem) for part in parts):
+        problem = next(part for part in parts if isinstance(part, Problem))
+        resolved = [
+            entry for part in (names, email, merchant_id, located) for entry in _resolved(part)
+        ]
+        return findings.reject(problem, [*resolved, *extras])
+    assert not isinstance(email, Problem)
+    assert not isinstance(names, Problem)
+    assert not isinstance(merchant_id, Problem)
+    assert not isinstance(located, Problem)
 
-    password = derive_password(
-        salt=settings.password_salt, unique_merchant_id=merchant_id.value, email=email.value
+    findings.assume(
+        "affiliate-status",
+        f"status {settings.status} sent for the new affiliate",
+        "ACTIVE" if settings.status == "PENDING" else "PENDING",
     )
+    with_password = findings.variant("password") == "generated"
+    if with_password:
+        findings.assume(
+            "password", "a generated password is sent", "not-sent: Refersion would answer 400"
+        )
+        generated = [LineageEntry("generated", "password", _PASSWORD_RULE, GENERATED_MARK)]
+    else:
+        findings.assume(
+            "password",
+            "no password sent; Refersion answers 400 (password missing)",
+            "generated would send one",
+        )
+        generated = []
     lineage = (
         *names,
         email,
-        LineageEntry("generated", "password", _PASSWORD_RULE, GENERATED_MARK),
+        *generated,
         *_settings_entries(settings),
-        merchant_id,
+        *_resolved(merchant_id),
         *located,
         *extras,
     )
     body = {entry.target: entry.value for entry in lineage}
-    body["password"] = password
-    return Operation("affiliate/new", body, tuple(findings.warnings), lineage)
+    if with_password:
+        body["password"] = derive_password(
+            salt=settings.password_salt,
+            unique_merchant_id=merchant_id.value if merchant_id is not None else "",
+            email=email.value,
+        )
+    return Operation(
+        "affiliate/new", body, tuple(findings.warnings), lineage, tuple(findings.notes)
+    )
 
 
-def _resolved(part: LineageEntry | tuple[LineageEntry, ...] | Problem) -> tuple[LineageEntry, ...]:
-    if isinstance(part, Problem):
+def _resolved(
+    part: LineageEntry | tuple[LineageEntry, ...] | list[LineageEntry] | Problem | None,
+) -> tuple[LineageEntry, ...]:
+    if part is None or isinstance(part, Problem):
         return ()
-    return part if isinstance(part, tuple) else (part,)
+    if isinstance(part, LineageEntry):
+        return (part,)
+    return tuple(part)
 
 
 def _settings_entries(settings: MappingSettings) -> list[LineageEntry]:

@@ -29,7 +29,7 @@ def map_message(message: Any, *, settings: MappingSettings) -> MappingResult:
     if kind == "identify":
         return with_engage_fix(message, map_identify(message, settings=settings))
     if kind == "delete":
-        return map_delete(message)
+        return map_delete(message, settings=settings)
     return Rejection(
         reason="unsupported_type",
         message="Unsupported event type",

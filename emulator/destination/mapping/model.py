@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
+from emulator.assumptions import AssumptionChoices, AssumptionNote
+
 if TYPE_CHECKING:
     from emulator.config import DestinationSettings
 
@@ -74,6 +76,8 @@ class Operation:
     body: dict[str, Any]
     warnings: tuple[MappingWarning, ...] = ()
     lineage: tuple[LineageEntry, ...] = ()
+    # The registry assumptions this operation relied on (docs/assumptions.md).
+    assumptions: tuple[AssumptionNote, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -94,6 +98,7 @@ class Operation:
             "body": self.redacted_body(),
             "warnings": [warning.to_dict() for warning in self.warnings],
             "lineage": [entry.to_dict() for entry in self.lineage],
+            "assumptions": [note.to_dict() for note in self.assumptions],
         }
 
     def __repr__(self) -> str:
@@ -120,6 +125,7 @@ class Rejection:
     status: int = 400
     warnings: tuple[MappingWarning, ...] = ()
     lineage: tuple[LineageEntry, ...] = ()
+    assumptions: tuple[AssumptionNote, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -135,6 +141,7 @@ class Rejection:
             "field": self.field,
             "warnings": [warning.to_dict() for warning in self.warnings],
             "lineage": [entry.to_dict() for entry in self.lineage],
+            "assumptions": [note.to_dict() for note in self.assumptions],
         }
 
 
@@ -143,21 +150,33 @@ class MappingSettings:
     """Destination settings the mapping needs; values are sent to Refersion verbatim.
 
     No validation happens here, so contract checks can send a bad ``status`` on purpose;
-    :meth:`from_destination` is the validated path.
+    :meth:`from_destination` is the validated path. ``assumptions`` holds the variants of the
+    registry's open points that the mapping follows.
     """
 
     status: str = "PENDING"
     send_welcome: str = "FALSE"
     offer: str | None = None
     password_salt: str = field(repr=False)
+    assumptions: AssumptionChoices = field(default_factory=AssumptionChoices)
+
+    def __post_init__(self) -> None:
+        # One source for the new affiliates' status: an explicit affiliate-status choice wins.
+        if self.assumptions.is_chosen("affiliate-status"):
+            object.__setattr__(self, "status", self.assumptions.variant("affiliate-status"))
 
     @classmethod
-    def from_destination(cls, settings: DestinationSettings) -> MappingSettings:
+    def from_destination(
+        cls, settings: DestinationSettings, assumptions: AssumptionChoices | None = None
+    ) -> MappingSettings:
+        """The mapping's settings: the destination settings and the variants in force."""
+        choices = assumptions or AssumptionChoices()
         return cls(
             status=settings.status,
             send_welcome=settings.send_welcome,
             offer=settings.offer,
             password_salt=settings.password_salt,
+            assumptions=choices,
         )
 
 
@@ -167,7 +186,7 @@ MappingResult: TypeAlias = Operation | Rejection
 class Mapping(Protocol):
     """The pluggable mapping interface; :func:`~emulator.destination.mapping.map_message` is one.
 
-    Called once per message, with the message exactly as Segment delivered it (any JSON value)
+    Called once per message, with the message as it was delivered, unchanged (any JSON value)
     and the destination settings; returns the Refersion request to make or the reason not to.
     Implementations must not raise on any input: every problem is a :class:`Rejection`.
     Plug one in with ``--mapping package.module:callable``, ``Emulator(mapping=…)`` or the

@@ -33,20 +33,30 @@ def resolve_names(
     if first is not None and last is not None:
         return first, last
     name = stripped_text(traits.get("name"))
-    parts = name.split(maxsplit=1) if name is not None else []
-    if len(parts) == 2:
+    at_last = findings.variant("name-split") == "last-whitespace"
+    parts = _split(name, at_last=at_last) if name is not None else []
+    if len(parts) == 2 and name is not None:
         because = "" if first is None and last is None else " (the first/last pair is incomplete)"
+        where = "last" if at_last else "first"
+        other = _split(name, at_last=not at_last)
+        findings.assume(
+            "name-split",
+            f"name split at the {where} whitespace: {quote(parts[0])} + {quote(parts[1])}",
+            None
+            if other == parts
+            else f"the other split gives {quote(other[0])} + {quote(other[1])}",
+        )
         return (
             LineageEntry(
                 "/traits/name",
                 "first_name",
-                f"name split at first whitespace → first token{because}",
+                f"name split at {where} whitespace → first part{because}",
                 parts[0],
             ),
             LineageEntry(
                 "/traits/name",
                 "last_name",
-                f"name split at first whitespace → the rest{because}",
+                f"name split at {where} whitespace → the rest{because}",
                 parts[1],
             ),
         )
@@ -92,6 +102,24 @@ def _pick(
 ) -> LineageEntry | None:
     camel_value = stripped_text(traits.get(camel))
     snake_value = stripped_text(traits.get(snake))
+    snake_wins = findings.variant("trait-case") == "snake-case-wins"
+    if (
+        camel_value is not None
+        and snake_value is not None
+        and snake_value != camel_value
+        and snake_wins
+    ):
+        findings.warn(
+            "conflicting_traits",
+            f"traits.{camel} {quote(camel_value)} and traits.{snake} {quote(snake_value)} "
+            f"differ; traits.{snake} is sent as {target}.",
+            f"/traits/{camel}",
+        )
+        findings.assume(
+            "trait-case", f"traits.{snake} wins over traits.{camel}", "camelCase would win"
+        )
+        rule = f"{snake} → {target} (snake_case wins over {camel})"
+        return LineageEntry(f"/traits/{snake}", target, rule, snake_value)
     if camel_value is not None:
         rule = f"{camel} → {target}"
         if snake_value is not None and snake_value != camel_value:
@@ -101,11 +129,18 @@ def _pick(
                 f"differ; traits.{camel} is sent as {target}.",
                 f"/traits/{snake}",
             )
+            findings.assume(
+                "trait-case", f"traits.{camel} wins over traits.{snake}", "snake_case would win"
+            )
             rule += f" (camelCase wins over {snake})"
         return LineageEntry(f"/traits/{camel}", target, rule, camel_value)
     if snake_value is not None:
         return LineageEntry(f"/traits/{snake}", target, f"{snake} → {target}", snake_value)
     return None
+
+
+def _split(name: str, *, at_last: bool) -> list[str]:
+    return name.rsplit(maxsplit=1) if at_last else name.split(maxsplit=1)
 
 
 def _describe(pointer: str) -> str:

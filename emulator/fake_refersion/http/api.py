@@ -7,6 +7,7 @@ from typing import Protocol
 
 from aiohttp import web
 
+from emulator.assumptions import NOTES_HEADER
 from emulator.config import EmulatorConfig
 from emulator.fake_refersion import FakeRefersion
 from emulator.fake_refersion.request import credentials_match
@@ -43,7 +44,10 @@ async def refersion_endpoint(request: web.Request) -> web.Response:
     if known and credentials_match(request.headers, runtime.config.credentials):
         _check_structure(body)
     reply = runtime.refersion.handle(endpoint, request.headers, body)
-    return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
+    headers = dict(reply.headers)
+    if reply.notes:
+        headers[NOTES_HEADER] = json.dumps([note.to_dict() for note in reply.notes])
+    return web.json_response(reply.body, status=reply.status, headers=headers)
 
 
 @routes.route("*", BASE_PATH + r"/{endpoint:.+}")

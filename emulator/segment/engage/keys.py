@@ -3,7 +3,7 @@
 ``Order Completed Last 30 Days`` → ``order_completed_last_30days``. No public source states
 Engage's algorithm; Segment's docs show only resulting keys (``order_completed_last_30days``,
 ``high_value_users``, ``first_time_shopper``). The rule here reproduces them
-(reference/segment-semantics.md §6; README "Engage audience syncs"):
+(docs/sources.md#engage; README "Engage audience syncs"):
 
 1. accents are folded to ASCII and every other non-alphanumeric character separates words;
 2. inside a run of letters and digits, camelCase and acronym boundaries separate words

@@ -1,6 +1,6 @@
 """The Engage sync simulator: audience and computed-trait syncs as the identifies Engage sends.
 
-reference/segment-semantics.md §6. The first sync sends an identify for every member (an
+docs/sources.md#engage. The first sync sends an identify for every member (an
 audience's key ``true``, or the trait's value); each later sync sends only the changes:
 members who entered (``true``), who exited (``false``), whose computed value changed, and
 new email identifiers of unchanged members. A profile with several emails gets one identify

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from emulator.assumptions import AssumptionNote
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.contract_checks.contract_set import ContractSet
@@ -54,6 +55,9 @@ class DeliveryHost(Protocol):
 
     @property
     def retry_policy(self) -> RetryPolicy: ...
+
+    @property
+    def delivery_timeout(self) -> float: ...
 
     @property
     def destination_url(self) -> str: ...
@@ -183,7 +187,8 @@ class DeliveryPipeline:
 
     def _queue_for(self, trace: Trace) -> asyncio.Queue[Trace]:
         key = trace.user_id or _str(trace.message, "anonymousId") or trace.id
-        return self._queues[zlib.crc32(key.encode()) % len(self._queues)]
+        # surrogatepass: a userId may hold a lone surrogate (JSON "\udc00" is valid JSON).
+        return self._queues[zlib.crc32(key.encode("utf-8", "surrogatepass")) % len(self._queues)]
 
     async def _work(self, queue: asyncio.Queue[Trace]) -> None:
         while True:
@@ -233,7 +238,7 @@ class DeliveryPipeline:
         body: Any = None
         retry_after: float | None = None
         try:
-            timeout = self._timeout_for(runtime.config.delivery_timeout)
+            timeout = self._timeout_for(runtime.delivery_timeout)
             data = json.dumps(trace.message).encode()
             async with self.session.post(url, data=data, headers=headers, timeout=timeout) as resp:
                 status = resp.status
@@ -257,6 +262,13 @@ class DeliveryPipeline:
             if trace.message_id is not None:
                 self.in_flight.pop(trace.message_id, None)
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        if error == "ETIMEDOUT":
+            note = AssumptionNote(
+                "delivery-timeout",
+                runtime.config.assumptions.variant("delivery-timeout"),
+                f"no answer within {_duration(runtime.delivery_timeout)}: a timeout, retried",
+            )
+            hop.detail.setdefault("assumptions", []).append(note.to_dict())
         # A status line followed by a broken body is a failed exchange, not an answer.
         verdict = classify(None if error else status, error)
         hop.ok = verdict.verdict is AttemptVerdict.DELIVERED
@@ -314,17 +326,45 @@ class DeliveryPipeline:
         now = runtime.clock.now()
         first = trace.first_attempt_at if trace.first_attempt_at is not None else now
         trace.reason = label
+        choices = runtime.config.assumptions
+        notes = hop.detail.setdefault("assumptions", [])
         if retry_after is not None:
             hop.detail["retryAfterSeconds"] = retry_after
-        if policy.expired(first, now + delay):
+            honoured = policy.honour_retry_after
+            notes.append(
+                AssumptionNote(
+                    "retry-after",
+                    choices.variant("retry-after"),
+                    f"Retry-After {retry_after:g} s {'honoured' if honoured else 'ignored'}",
+                    "ignored: the backoff alone decides"
+                    if honoured
+                    else "honoured: the next attempt would wait at least that long",
+                ).to_dict()
+            )
+        expires = policy.expired(first, now + delay) or policy.exhausted(trace.attempts)
+        notes.append(
+            AssumptionNote(
+                "retry-backoff",
+                choices.variant("retry-backoff"),
+                f"after attempt {trace.attempts}: "
+                + ("no more attempts" if expires else f"next in {_duration(delay)}"),
+            ).to_dict()
+        )
+        if expires:
             trace.outcome = "expired"
             trace.next_attempt_at = None
             elapsed = now - first
+            why = (
+                f"the schedule (retry-backoff={choices.variant('retry-backoff')}) allows "
+                f"{policy.max_retries} retries"
+                if policy.exhausted(trace.attempts)
+                else f"the next attempt (in {_duration(delay)}) would pass the retry budget of "
+                f"{_duration(policy.budget)}"
+            )
             trace.add_hop(
                 "expired",
-                f"expired after {_attempts(trace.attempts)} over {_duration(elapsed)}: the next "
-                f"attempt (in {_duration(delay)}) would pass the retry budget of "
-                f"{_duration(policy.budget)}; last answer {label}",
+                f"expired after {_attempts(trace.attempts)} over {_duration(elapsed)}: {why}; "
+                f"last answer {label}",
                 ok=False,
                 detail={
                     "classification": "expired",

@@ -12,6 +12,7 @@ import time
 
 from aiohttp import web
 
+from emulator.assumptions import AssumptionNote
 from emulator.segment.http.host import SEGMENT_HOST, SegmentHost
 from emulator.segment.regulations.book import (
     Regulation,
@@ -29,7 +30,7 @@ routes = web.RouteTableDef()
 
 WORKSPACE_ID = "emulator-workspace"
 _DESTINATION = (DESTINATION_NAME, "emulator-refersion-destination")
-# "Up to 5,000 IDs or 4 MB per call" (reference/segment-semantics.md §3.1).
+# "Up to 5,000 IDs or 4 MB per call" (docs/sources.md#segment-deletes).
 _BODY_LIMIT = 4 * 1024 * 1024
 
 
@@ -65,6 +66,8 @@ def create_regulation(runtime: SegmentHost, request: RegulationRequest) -> Regul
         runtime.suppressions.unsuppress(request.subject_ids)
     if not kind.forwards:
         return regulation
+    variant = runtime.config.assumptions.variant("regulation-forwarding")
+    regulation.forwarded = variant == "forward"
     for job, user_id in enumerate(request.subject_ids, start=1):
         message = delete_message(
             regulation_id=regulation.id,
@@ -76,11 +79,36 @@ def create_regulation(runtime: SegmentHost, request: RegulationRequest) -> Regul
             monotonic=time.monotonic(),
         )
         trace = runtime.journal.new_trace("regulation", message)
+        detail = {"regulationId": regulation.id, "regulationType": request.regulation_type}
+        if not regulation.forwarded:
+            note = AssumptionNote(
+                "regulation-forwarding",
+                variant,
+                "the delete is not forwarded to Refersion",
+                "forward would send it to the destination",
+            )
+            trace.add_hop(
+                "regulation",
+                f"{request.regulation_type} regulation {regulation.id}: not forwarded",
+                ok=False,
+                detail={**detail, "assumptions": [note.to_dict()]},
+            )
+            trace.outcome = "filtered"
+            trace.reason = "regulation_not_forwarded"
+            runtime.journal.changed(trace)
+            continue
+        note = AssumptionNote(
+            "regulation-forwarding",
+            variant,
+            "the delete is forwarded to Refersion",
+            "not-forwarded: Segment's list of destinations that receive deletion requests "
+            "does not name Refersion; nothing would reach it",
+        )
         trace.add_hop(
             "regulation",
             f"{request.regulation_type} regulation {regulation.id} forwards a delete",
             ok=True,
-            detail={"regulationId": regulation.id, "regulationType": request.regulation_type},
+            detail={**detail, "assumptions": [note.to_dict()]},
         )
         regulation.deliveries.append(trace)
     return regulation

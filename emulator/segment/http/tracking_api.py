@@ -1,4 +1,9 @@
-"""Segment's HTTP Tracking API: ``POST /v1/<type>``, ``/v1/batch`` and ``/v1/import``."""
+"""Segment's HTTP Tracking API: ``POST /v1/<type>``, ``/v1/batch`` and ``/v1/import``.
+
+Besides the long paths: the one-letter paths of the browser and mobile libraries, the browser
+library's error metrics (``/v1/m``), the project settings it loads at start, and CORS on all of
+``/v1/*`` (and nowhere else) so that pages of any origin can send events.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +14,22 @@ from aiohttp import web
 
 from emulator.journal.durability import JournalWriteError
 from emulator.secrets_mask import mask_fields
+from emulator.segment.cors import answers_browsers, preflight, response_headers
 from emulator.segment.http.host import SEGMENT_HOST
 from emulator.segment.ingest import (
     BATCH_ENDPOINTS,
     INGEST_REASONS,
+    SHORT_PATHS,
     TRACKING_TYPES,
     IngestLimits,
     TrackingRequestError,
     enrich,
     parse_tracking_request,
 )
-from emulator.web.errors import BodyError, read_body
+from emulator.segment.project_settings import project_settings, write_key_problem
+from emulator.web.errors import BodyError, Handler, read_body, read_json_object
 
-__all__ = ["routes"]
+__all__ = ["cors_middleware", "routes"]
 
 routes = web.RouteTableDef()
 
@@ -33,11 +41,64 @@ _SECRET_FIELDS = frozenset({"writeKey"})
 TRACE_IDS_HEADER = "X-Emulator-Trace-Ids"
 
 
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every answer under ``/v1/`` carries the CORS headers, errors included.
+
+    Outermost, so that refusals and errors are readable by the page too: the browser library
+    drops an event on a 4xx but retries one it could not read.
+    """
+    response = await handler(request)
+    if answers_browsers(request.path) and not response.prepared:
+        response.headers.update(response_headers(request.headers.get("Origin")))
+    return response
+
+
+@routes.route("OPTIONS", r"/v1/{path:.*}")
+async def tracking_preflight(request: web.Request) -> web.Response:
+    answer = preflight(
+        request.headers.get("Origin"),
+        request.headers.get("Access-Control-Request-Method"),
+        request.headers.get("Access-Control-Request-Headers"),
+        extra_headers=request.app[SEGMENT_HOST].config.cors_extra_headers,
+    )
+    if answer.refusal is not None:
+        raise BodyError(403, "preflight_refused", answer.refusal)
+    return web.Response(status=204, headers=answer.headers)
+
+
+@routes.get("/v1/projects/{writeKey}/settings")
+async def project_settings_endpoint(request: web.Request) -> web.Response:
+    write_key = request.match_info["writeKey"]
+    problem = write_key_problem(write_key)
+    if problem is not None:
+        raise BodyError(400, "invalid_write_key", problem)
+    expected = request.app[SEGMENT_HOST].config.write_key
+    if expected is not None and write_key != expected:
+        raise BodyError(
+            404,
+            "unknown_write_key",
+            "no source has this write key; use the one the emulator was started with "
+            "(serve --write-key)",
+        )
+    return web.json_response(
+        project_settings(write_key, host=request.host, protocol=request.scheme)
+    )
+
+
+@routes.post("/v1/m")
+async def library_metrics(request: web.Request) -> web.Response:
+    """The browser library's own error counters: read, checked as JSON, and let go."""
+    read_json_object(await read_body(request, limit=_LIMITS.message_bytes, too_large_status=400))
+    return web.json_response({"success": True})
+
+
 @routes.post(r"/v1/{endpoint}")
 async def tracking_endpoint(request: web.Request) -> web.Response:
-    endpoint = request.match_info["endpoint"]
+    name = request.match_info["endpoint"]
+    endpoint = SHORT_PATHS.get(name, name)
     if endpoint not in TRACKING_TYPES and endpoint not in BATCH_ENDPOINTS:
-        raise BodyError(404, "not_found", f"/v1/{endpoint} is not a Tracking API endpoint")
+        raise BodyError(404, "not_found", f"/v1/{name} is not a Tracking API endpoint")
     if request.content_type not in _JSON_TYPES:
         raise BodyError(
             415,
@@ -47,7 +108,7 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     runtime = request.app[SEGMENT_HOST]
     is_batch = endpoint in BATCH_ENDPOINTS
     limit = _LIMITS.batch_bytes if is_batch else _LIMITS.message_bytes
-    # Segment answers oversize bodies with 400, not 413 (segment-semantics.md §5.3).
+    # Segment answers oversize bodies with 400, not 413 (docs/sources.md#tracking-api).
     raw = await read_body(request, limit=limit, too_large_status=400)
     try:
         parsed = parse_tracking_request(
@@ -84,7 +145,7 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
             continue
         trace.add_hop(
             "ingest",
-            f"accepted by POST /v1/{endpoint}",
+            f"accepted by POST {request.path}",
             ok=True,
             detail={"raw": shown_raw},
             violations=runtime.contracts.validate("segment/message", shown_raw),

@@ -1,6 +1,6 @@
 """Segment's regulations: Public API requests, the deletes they forward, and their status.
 
-reference/segment-semantics.md §3.1-§3.3 and the Public API models of
+docs/sources.md#segment-deletes and the Public API models of
 segmentio/public-api-sdk-typescript (CreateWorkspaceRegulationV1Input, Regulation,
 StreamStatusV1, DestinationStatusV1). Pure: requests are JSON values, deliveries are
 journal traces, time comes in.
@@ -219,10 +219,12 @@ class Regulation:
     request: RegulationRequest
     created_at: float
     deliveries: list[Trace] = field(default_factory=list)
+    # False under regulation-forwarding=not-forwarded: the deletes never reach Refersion.
+    forwarded: bool = True
 
     def status(self) -> tuple[str, str | None, str | None]:
         """``(overallStatus, errString, finishedAt)``; with nothing forwarded it is done."""
-        if not self.request.kind.forwards:
+        if not self.request.kind.forwards or not self.forwarded:
             return "FINISHED", None, _iso(self.created_at)
         return delivery_status(self.deliveries)
 
@@ -232,7 +234,7 @@ class Regulation:
         """The Public API's ``Regulation`` object, plus an ``emulator`` extension."""
         overall, error, finished_at = self.status()
         streams: list[dict[str, Any]] = []
-        if self.request.kind.forwards:
+        if self.request.kind.forwards and self.forwarded:
             name, destination_id = destination
             streams.append(
                 {

@@ -1,7 +1,7 @@
 """Suppressed user ids: what regulations block at Segment's API until an UNSUPPRESS.
 
 "SUPPRESS_ONLY: block new data for the userId at the API. Suppressed messages are not shown
-in the debugger, archived, or delivered" (reference/segment-semantics.md §3.1).
+in the debugger, archived, or delivered" (docs/sources.md#segment-deletes).
 """
 
 from __future__ import annotations

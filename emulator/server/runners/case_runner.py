@@ -38,6 +38,8 @@ class CaseResult:
             "entry": self.case.entry,
             "format": self.case.format,
             "recorded": self.case.recorded,
+            # The variants this case pinned (fixture "assumptions"); {} when it pins none.
+            "assumptions": dict(self.case.assumptions),
             "passed": self.passed,
             "failures": self.failures,
             "events": self.events,
@@ -46,7 +48,7 @@ class CaseResult:
 
 
 def config_for(case: Case, base: EmulatorConfig) -> EmulatorConfig:
-    """The base configuration with the case's destination settings applied."""
+    """The base configuration with the case's destination settings and pinned assumptions."""
     settings = dict(case.settings)
     api_key = settings.pop("api_key", base.api_key)
     destination = (
@@ -55,7 +57,12 @@ def config_for(case: Case, base: EmulatorConfig) -> EmulatorConfig:
     # One delivery worker: events reach Refersion in file order, so affiliates are created in
     # the same order on every run and a fixture's expectations stay stable.
     return dataclasses.replace(
-        base, port=0, api_key=api_key, destination=destination, delivery_workers=1
+        base,
+        port=0,
+        api_key=api_key,
+        destination=destination,
+        delivery_workers=1,
+        assumptions=base.assumptions.with_choices(case.assumptions),
     )
 
 

@@ -101,7 +101,8 @@ class HttpDriver:
 
     @property
     def status(self) -> str:
-        return self._emulator.config.destination.status
+        # The setting, or the affiliate-status assumption when one was chosen.
+        return self._emulator.runtime.mapping_settings.status
 
     @property
     def offer(self) -> str | None:

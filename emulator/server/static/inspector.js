@@ -383,10 +383,29 @@
           times > 1 ? el("span", { class: "muted", text: ` ×${times}` }) : null,
         ))),
       ) : null,
+      renderAssumptions(trace),
       el("h3", { text: "Timeline" }),
       el("ol", { class: "timeline" }, hops.map((hop, i) => renderHop(trace, hop, i, hops))),
       el("h3", { text: "Segment message" }),
       json(trace.message),
+    );
+  }
+
+  // The registry assumptions this event relied on (docs/assumptions.md), each with the variant
+  // in force and, where known, what another variant would have done. Warnings come first.
+  function renderAssumptions(trace) {
+    const notes = Array.isArray(trace.assumptions) ? trace.assumptions : [];
+    if (!notes.length) return null;
+    const sorted = [...notes].sort((a, b) => Number(Boolean(b.warning)) - Number(Boolean(a.warning)));
+    const warned = notes.some((n) => n.warning);
+    return el("div", { class: `callout ${warned ? "warn" : "info"}`, id: "assumptions" },
+      el("strong", { text: `Assumed (${notes.length})` }),
+      el("span", { class: "muted", text: " — what no public source states; switch with --assume or PUT /_emulator/assumptions" }),
+      el("ul", {}, sorted.map((n) => el("li", { class: n.warning ? "assumption-warning" : "" },
+        n.warning ? el("strong", { text: "⚠ " }) : null,
+        el("code", { text: `${n.id}=${n.variant}` }), ": ", el("span", { text: n.note || "" }),
+        n.alternative ? el("span", { class: "muted", text: `; otherwise ${n.alternative}` }) : null,
+      ))),
     );
   }
 
