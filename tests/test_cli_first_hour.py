@@ -16,7 +16,7 @@ import emulator
 from emulator.cli import build_parser
 from emulator.commands.options import config_from_args, in_process_config
 from emulator.commands.serve import key_mismatch
-from tests.conftest import ROOT
+from tests.conftest import FIXTURES, ROOT
 from tests.test_cli import DOC, cli
 
 COMMAND_NAMES = ("serve", "send", "replay", "check", "generate", "engage")
@@ -196,3 +196,21 @@ def test_generated_events_sent_end_without_duplicates(tmp_path: Path) -> None:
     _, out, _ = cli("send", str(events), "--json")
     outcomes = [event["outcome"] for event in json.loads(out)["cases"][0]["events"]]
     assert "duplicate" not in outcomes
+
+
+def test_replay_prints_the_same_assumptions_line_whatever_the_hash_seed(tmp_path: Path) -> None:
+    fixture = FIXTURES / "segment-docs" / "refersion-destination-identify.json"
+    lines = set()
+    for seed in ("1", "2", "3", "4"):
+        done = subprocess.run(
+            [sys.executable, "-m", "emulator", "replay", str(fixture)],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        [assumed] = [line for line in done.stdout.splitlines() if line.startswith("assumed")]
+        lines.add(assumed)
+    assert len(lines) == 1, lines
