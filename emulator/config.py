@@ -45,10 +45,13 @@ class RefersionCredentials:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DestinationSettings:
-    """Settings of the Refersion destination that Segment traits cannot carry.
+    """The emulator's choices about new affiliates: assumptions, not Segment settings.
 
-    Refersion's ``affiliate/new`` requires ``status`` and takes ``send_welcome``; identify
-    traits carry neither, so they are destination settings here (choice documented in README).
+    The Refersion destination has exactly one Segment setting, the API key
+    (:attr:`EmulatorConfig.api_key`). Refersion's ``affiliate/new`` requires ``status`` and
+    takes ``send_welcome`` and ``offer``; no identify trait carries them and no source says
+    what Refersion's Segment integration sends, so the emulator chooses (PENDING, FALSE, the
+    account's default offer) and lets a run choose otherwise (docs/assumptions-13b.md).
     """
 
     status: str = "PENDING"
@@ -72,7 +75,8 @@ class EmulatorConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     credentials: RefersionCredentials = field(default_factory=RefersionCredentials)
-    # The destination setting Segment sends as Basic-auth username; defaults to the fake's keys.
+    # The destination's one Segment setting, sent as the Basic-auth username; defaults to the
+    # fake's keys.
     api_key: str | None = None
     # When set, Tracking-API requests with another write key are accepted but dropped, as
     # Segment drops events for unknown keys.

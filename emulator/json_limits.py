@@ -1,9 +1,13 @@
 """Structural limits on parsed JSON bodies: nesting depth, string length, fields per object.
 
 Pure: the HTTP adapters parse a body, then call :func:`check_json_limits` before anything
-else looks at it. The defaults are far above what real Segment traffic carries (a message is
-at most 32 KB, and a 2,500-event batch nests four or five levels deep) and far below what
-would slow the emulator down.
+else looks at it. Segment documents no depth, width or string limit, only sizes: 32 KB per
+message and 500 KB per batch (docs/reason-codes.md). So the width and string limits sit where
+no body within 500 KB can reach them (every object member costs at least 4 bytes, every
+character at least one), and they still stop pathological bodies on the surfaces that take up
+to 4 MB. The depth limit is the one that a body within Segment's sizes can reach: Python's
+JSON parser and encoder recurse, so the emulator refuses, with a 400 naming ``max_depth``,
+what it could not carry through the journal; 512 levels is far above any real message.
 """
 
 from __future__ import annotations
@@ -13,21 +17,32 @@ from typing import Any
 
 from emulator.errors import EmulatorError
 
-__all__ = ["JsonLimitExceeded", "JsonLimits", "check_json_limits"]
+__all__ = [
+    "SEGMENT_BATCH_BYTES",
+    "SEGMENT_MESSAGE_BYTES",
+    "JsonLimitExceeded",
+    "JsonLimits",
+    "check_json_limits",
+]
 
 _MAX_SHOWN_POINTER = 120
+
+SEGMENT_MESSAGE_BYTES = 32 * 1024
+"""Segment's documented size limit for one Tracking API message."""
+SEGMENT_BATCH_BYTES = 500 * 1024
+"""Segment's documented size limit for one ``/v1/batch`` request."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JsonLimits:
     """How deep, how long and how wide a JSON body may be."""
 
-    max_depth: int = 64
+    max_depth: int = 512
     """Objects and arrays inside each other; the body itself is level 1."""
-    max_string_length: int = 32 * 1024
-    """Characters in any string, object keys included."""
-    max_object_fields: int = 1000
-    """Members of any one object."""
+    max_string_length: int = SEGMENT_BATCH_BYTES
+    """Characters in any string, object keys included: no string within a batch is longer."""
+    max_object_fields: int = SEGMENT_BATCH_BYTES // 4
+    """Members of any one object: each costs at least 4 bytes (``"":0``) and a comma."""
 
 
 class JsonLimitExceeded(EmulatorError):

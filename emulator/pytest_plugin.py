@@ -39,9 +39,11 @@ __all__ = [
 
 MARKER = "refersion_emulator"
 _MARKER_HELP = (
-    f"{MARKER}(status=, send_welcome=, offer=, api_key=, mapping=, assume=): settings of the "
-    "refersion_emulator fixture for this test; assume={id: variant} picks variants of the "
-    "emulator's assumptions (refersion-emulator assumptions lists them)"
+    f"{MARKER}(api_key=, mapping=, status=, send_welcome=, offer=, assume=): the "
+    "refersion_emulator fixture for this test: api_key is the destination's one Segment "
+    "setting; status, send_welcome and offer are the emulator's choices about new affiliates "
+    "(assumptions); assume={id: variant} picks variants of the emulator's assumptions "
+    "(refersion-emulator assumptions lists them)"
 )
 _DESTINATION_SETTINGS = ("offer", "send_welcome", "status")
 _SETTINGS = (*_DESTINATION_SETTINGS, "api_key", "mapping", "assume")

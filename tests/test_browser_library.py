@@ -242,8 +242,8 @@ async def test_track_and_page_from_the_page_are_filtered(
     events = await wait_for_events(http, emu, 2)
     outcomes = sorted((e["type"], e["outcome"], e["reason"]) for e in events)
     assert outcomes == [
-        ("page", "filtered", "unsupported_type"),
-        ("track", "filtered", "unsupported_type"),
+        ("page", "filtered", "UNSUPPORTED_EVENT_TYPE"),
+        ("track", "filtered", "UNSUPPORTED_EVENT_TYPE"),
     ]
     assert (await control(http, emu, "affiliates"))["affiliates"] == []
 

@@ -7,6 +7,7 @@ team's own receiver and Refersion-compatible account when the check targets URLs
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -203,3 +204,37 @@ async def test_a_crashing_mapping_fails_fast_on_the_5xx_and_shrinks_to_the_trigg
         "company",
     }
     assert "company" in event["traits"]
+
+
+async def test_an_identify_or_delete_delivered_twice_leaves_the_state_of_one() -> None:
+    result = only(await check("delivered_twice"))
+    outcomes = result.exercised.outcomes
+    assert outcomes["created"] == outcomes["already_exists"]
+    assert outcomes["deleted"] == outcomes["not_found"] == outcomes["created"]
+    assert any(v.endswith("(delivered twice)") for v in result.exercised.variants)
+
+
+def creates_again_when_delivered_twice(message: Any, *, settings: MappingSettings) -> Any:
+    """A planted bug: a destination that is not idempotent. Every second delivery of an
+    identify (each example delivers it twice, replays included) creates another affiliate."""
+    result = map_message(message, settings=settings)
+    if isinstance(result, Operation) and result.endpoint == "affiliate/new":
+        message_id = str(message.get("messageId"))
+        _DELIVERIES[message_id] += 1
+        if _DELIVERIES[message_id] % 2 == 0:
+            body = {**result.body, "email": "second." + str(result.body["email"])}
+            return dataclasses.replace(result, body=body)
+    return result
+
+
+_DELIVERIES: Counter[str] = Counter()
+
+
+async def test_delivered_twice_catches_a_destination_that_is_not_idempotent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("emulator.server.runtime.map_message", creates_again_when_delivered_twice)
+    report = await check("delivered_twice", examples=5)
+    [result] = report.results
+    assert result.failure is not None
+    assert "expected already_exists (email_taken), got created" in result.failure.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from emulator.cli import run
+from emulator.cli import build_parser, run
 from tests.conftest import FIXTURES, ROOT
 
 DOC = FIXTURES / "segment-docs" / "refersion-destination-identify.json"
@@ -171,3 +172,15 @@ def test_serve_starts_prints_the_urls_and_stops_cleanly_on_ctrl_c() -> None:
     assert proc.returncode == 0, err
     assert "stopped" in out
     assert "Traceback" not in err
+
+
+def test_help_presents_status_welcome_and_offer_as_the_emulators_choices() -> None:
+    out = io.StringIO()
+    with pytest.raises(SystemExit), contextlib.redirect_stdout(out):
+        build_parser().parse_args(["serve", "--help"])
+    text = " ".join(out.getvalue().split())
+    assert "the destination's one Segment setting: its API key" in text
+    assert "choices about new affiliates:" in text
+    assert "Assumptions, not Segment settings" in text
+    for flag in ("--status", "--send-welcome", "--offer"):
+        assert text.index(flag, text.index("choices about new affiliates:")) > 0

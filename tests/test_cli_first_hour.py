@@ -64,9 +64,10 @@ def test_status_and_send_welcome_say_they_are_the_emulators_choice(
 ) -> None:
     help_text("send")
     out = " ".join(capsys.readouterr().out.split())
-    for option in ("--status", "--send-welcome"):
-        after = out[out.rindex(f"{option} {{") :]
-        assert "an emulator assumption, not a Segment setting" in after[:220]
+    group = out[out.index("choices about new affiliates:") :]
+    assert group.startswith("choices about new affiliates: Assumptions, not Segment settings")
+    for option in ("--status {PENDING,ACTIVE}", "--send-welcome {TRUE,FALSE}"):
+        assert option in group
 
 
 def test_retry_budget_help_states_the_defaults_each_command_really_uses(

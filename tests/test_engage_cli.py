@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,11 @@ def test_a_healthy_audience_prints_each_sync_and_passes(tmp_path: Path) -> None:
     assert (code, err) == (0, "")
     assert "audience order_completed_last_30days ('Order Completed Last 30 Days'" in out
     assert "sync 1 (initial) at 2026-03-01T12:00:00.000Z: 1 identify call(s) — entered u-ada" in out
-    assert (
-        "sync 2 (incremental) at 2026-03-01T13:00:00.000Z: 1 identify call(s) — exited u-ada" in out
-    )
+    # Engage syncs every two to three hours after the initial sync.
+    later = re.search(r"sync 2 \(incremental\) at 2026-03-01T(\d\d):(\d\d)", out)
+    assert later is not None, out
+    assert "14:00" <= f"{later[1]}:{later[2]}" <= "15:00"
+    assert "1 identify call(s) — exited u-ada" in out
     assert "outcome: created" in out
     assert "outcome: skipped (audience_exited)" in out
     assert "affiliates in the fake Refersion account: 1" in out

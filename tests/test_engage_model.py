@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from datetime import UTC, datetime
@@ -89,8 +90,9 @@ def test_the_initial_sync_sends_every_member_with_the_key_true_in_engages_shape(
     assert ada["integrations"] == {"All": False, "Refersion": True, "Warehouses": {"all": False}}
     assert re.fullmatch(r"personas_[0-9A-Za-z]{27}", ada["messageId"])
     assert ada["sentAt"] is None
-    assert re.fullmatch(r"2026-03-01T12:00:00\.\d{9}Z", ada["originalTimestamp"])
-    assert ada["receivedAt"] == ada["timestamp"] == "2026-03-01T12:00:00.000Z"
+    # The initial sync comes six hours after the audience is created, by default.
+    assert re.fullmatch(r"2026-03-01T18:00:00\.\d{9}Z", ada["originalTimestamp"])
+    assert ada["receivedAt"] == ada["timestamp"] == "2026-03-01T18:00:00.000Z"
     # Without an email identifier or included traits, only the key and the id are sent.
     assert cy["traits"] == {KEY: True}
     assert cy["anonymousId"] == "anon-cy"
@@ -168,6 +170,26 @@ def test_sync_times_are_simulated_without_waiting() -> None:
         engage.sync(key, [], at=T0)
 
 
+def test_by_default_the_initial_sync_takes_six_hours_then_every_two_to_three() -> None:
+    engage, key = space()
+    first = engage.sync(key, [ADA])
+    assert first.at == T0 + 6 * 3600
+    times = [first.at] + [engage.sync(key, []).at for _ in range(40)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(2 * 3600 <= gap <= 3 * 3600 for gap in gaps)
+    assert len(set(gaps)) > 1, "the cadence varies within Engage's two to three hours"
+    shown = engage.sync(key, []).to_dict()
+    assert shown["nextSyncAt"] > shown["at"]
+
+
+def test_sync_interval_max_draws_the_gap_from_a_range() -> None:
+    engage, key = space(syncInterval=100, syncIntervalMax=200)
+    times = [engage.sync(key, []).at for _ in range(20)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(100 <= gap <= 200 for gap in gaps)
+    assert engage.get(key).to_dict()["syncIntervalMax"] == 200
+
+
 def test_a_key_can_be_given_and_is_unique_per_space() -> None:
     engage = EngageSpace(rng=random.Random(1))
     given = engage.define({"name": "Buyers (last 30 days)", "key": "buyers_30d"}, now=T0)
@@ -190,6 +212,11 @@ def test_a_key_can_be_given_and_is_unique_per_space() -> None:
         ({"name": "A", "includeTraits": "email"}, "includeTraits", "array of non-empty strings"),
         ({"name": "A", "include_traits": ["email"]}, "include_traits", "unknown field"),
         ({"name": "A", "syncInterval": -1}, "syncInterval", "0 or more"),
+        (
+            {"name": "A", "syncInterval": 10, "syncIntervalMax": 5},
+            "syncIntervalMax",
+            "at least syncInterval",
+        ),
         ({"name": "A", "spaceId": ""}, "spaceId", "non-empty string"),
     ],
 )

@@ -61,12 +61,12 @@ def test_write_key_from_basic_auth(header: str | None, expected: str | None) -> 
 @pytest.mark.parametrize(
     ("endpoint", "raw", "code"),
     [
-        ("batch", b"{not json", "invalid_json"),
-        ("batch", b"", "invalid_json"),
-        ("batch", b"\xff\xfe{}", "invalid_json"),
-        ("batch", b"[1, 2]", "invalid_json"),
-        ("batch", b'{"writeKey": "k", "batch": {}}', "invalid_batch"),
-        ("batch", b'{"batch": []}', "missing_write_key"),
+        ("batch", b"{not json", "bad_request"),
+        ("batch", b"", "bad_request"),
+        ("batch", b"\xff\xfe{}", "bad_request"),
+        ("batch", b"[1, 2]", "bad_request"),
+        ("batch", b'{"writeKey": "k", "batch": {}}', "bad_request"),
+        ("batch", b'{"batch": []}', "unknown_source"),
         ("identify", b"[" * 100_000 + b"]" * 100_000, "request_too_large"),
         ("nope", b"{}", "not_found"),
     ],
@@ -82,7 +82,7 @@ def test_deep_nesting_within_the_size_limit_is_a_clear_400() -> None:
     raw = b'{"writeKey": "k", "batch": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
     with pytest.raises(TrackingRequestError) as caught:
         parse_tracking_request("batch", raw)
-    assert caught.value.code == "invalid_json"
+    assert caught.value.code == "bad_request"
 
 
 def test_size_limits_are_segments() -> None:
@@ -119,8 +119,15 @@ def test_size_limits_are_segments() -> None:
             "properties_not_object",
         ),
         ({"type": "page", "userId": "u", "name": 5}, "name_not_string"),
-        ({"type": "fly", "userId": "u"}, "type_not_valid"),
-        ({"userId": "u"}, "type_not_valid"),
+        ({"type": "fly", "userId": "u"}, "invalid_type"),
+        ({"type": 7, "userId": "u"}, "invalid_type"),
+        ({"userId": "u"}, "missing_type"),
+        ({"type": None, "userId": "u"}, "missing_type"),
+        ({"type": "track", "userId": "u", "event": 5}, "event_not_string"),
+        ({"type": "track", "userId": "u", "event": None}, "event_not_defined"),
+        ({"type": "page", "userId": "u", "name": ""}, "name_not_string"),
+        ({"type": "screen", "userId": "u", "category": ["c"]}, "category_not_string"),
+        ({"type": "page", "userId": "u", "category": ""}, "category_not_string"),
         ({"type": "identify", "userId": "u", "messageId": "x" * 101}, "message_id_invalid"),
         ({"type": "identify", "userId": "u", "context": "c"}, "context_not_object"),
         ({"type": "identify", "userId": "u", "integrations": [True]}, "integrations_not_object"),
@@ -150,7 +157,7 @@ def test_ingest_reason_codes(item: dict[str, Any], reason: str) -> None:
 def test_non_object_item_and_empty_batch_are_reasons_not_400s() -> None:
     request = TrackingRequest("batch", "wk", ("text",))
     [event] = enrich(request, received_at=RECEIVED, source_id="s", new_message_id=lambda: "m")
-    assert event.reason == "message_not_object"
+    assert event.reason == "bad_request"
     [empty] = enrich(
         TrackingRequest("batch", "wk", ()),
         received_at=RECEIVED,
@@ -239,3 +246,13 @@ def test_timestamps_parse_iso_and_go_style(raw: str, formatted: str) -> None:
 )
 def test_unparsable_timestamps(raw: object) -> None:
     assert parse_timestamp(raw) is None
+
+
+@pytest.mark.parametrize("key", ["context", "integrations"])
+def test_an_empty_array_means_none_given(key: str) -> None:
+    event = ingest_one({"type": "identify", "userId": "u", key: []})
+    assert event.reason is None
+    assert event.message is not None
+    merged = ingest_one({"type": "identify", "userId": "u", key: []}, **{key: {"X": True}})
+    assert merged.message is not None
+    assert merged.message[key] == {"X": True}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from typing import Any
 
@@ -11,7 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.json_limits import JsonLimitExceeded, JsonLimits, check_json_limits
+from emulator.json_limits import (
+    SEGMENT_BATCH_BYTES,
+    JsonLimitExceeded,
+    JsonLimits,
+    check_json_limits,
+)
 from emulator.segment.ingest import TrackingRequestError, parse_tracking_request
 from emulator.server.emulator import Emulator
 
@@ -29,20 +35,27 @@ def nested(depth: int) -> Any:
 # -- the pure checker ------------------------------------------------------------------------
 
 
-def test_defaults_are_generous_for_segment_traffic() -> None:
-    assert LIMITS.max_depth == 64
-    assert LIMITS.max_string_length == 32 * 1024
-    assert LIMITS.max_object_fields == 1000
+def test_width_and_string_limits_cannot_be_reached_within_segments_batch_size() -> None:
+    # The smallest object member is 4 bytes plus a comma; the smallest string is 2 quotes.
+    assert LIMITS.max_object_fields * 5 > SEGMENT_BATCH_BYTES
+    assert LIMITS.max_string_length + 2 > SEGMENT_BATCH_BYTES
+    # Far above any real message (a 2,500-event batch nests five levels deep).
+    assert LIMITS.max_depth >= 500
 
 
 @pytest.mark.parametrize(
     ("value", "code", "pointer", "limit_name"),
     [
-        (nested(65), "too_deep", "/a" * 64, "max_depth"),
-        ({"traits": {"bio": "x" * 32_769}}, "string_too_long", "/traits/bio", "max_string_length"),
-        ({"k" * 32_769: 1}, "string_too_long", "/" + "k" * 32_769, "max_string_length"),
-        ({"traits": {f"f{i}": i for i in range(1001)}}, "too_many_fields", "/traits", "fields"),
-        ([[[["x" * 40_000]]]], "string_too_long", "/0/0/0/0", "max_string_length"),
+        (nested(513), "too_deep", "/a" * 512, "max_depth"),
+        ({"traits": {"bio": "x" * 512_001}}, "string_too_long", "/traits/bio", "max_string_length"),
+        ({"k" * 512_001: 1}, "string_too_long", "/" + "k" * 512_001, "max_string_length"),
+        (
+            {"traits": {f"f{i}": i for i in range(128_001)}},
+            "too_many_fields",
+            "/traits",
+            "fields",
+        ),
+        ([[[["x" * 600_000]]]], "string_too_long", "/0/0/0/0", "max_string_length"),
     ],
 )
 def test_each_limit_names_itself_and_where(
@@ -58,9 +71,9 @@ def test_each_limit_names_itself_and_where(
 @pytest.mark.parametrize(
     "value",
     [
-        nested(64),
-        {"s": "x" * 32_768},
-        {f"f{i}": i for i in range(1000)},
+        nested(512),
+        {"s": "x" * 512_000},
+        {f"f{i}": i for i in range(128_000)},
         [{"type": "identify"}] * 2500,
         None,
         12,
@@ -74,13 +87,13 @@ def test_a_document_deeper_than_python_recursion_is_measured() -> None:
     value: Any = []
     for _ in range(100_000):
         value = [value]
-    with pytest.raises(JsonLimitExceeded, match="deeper than 64 levels"):
+    with pytest.raises(JsonLimitExceeded, match="deeper than 512 levels"):
         check_json_limits(value)
 
 
 def test_long_pointers_are_shortened_in_the_message() -> None:
     with pytest.raises(JsonLimitExceeded) as caught:
-        check_json_limits({"k" * 500: "x" * 40_000})
+        check_json_limits({"k" * 500: "x" * 600_000})
     assert len(str(caught.value)) < 300
     assert "…" in str(caught.value)
 
@@ -102,7 +115,7 @@ def test_custom_limits_apply() -> None:
 
 
 def test_ingest_applies_them_after_segments_own_checks() -> None:
-    deep = json.dumps({"writeKey": "k", "userId": "u", "traits": nested(70)}).encode()
+    deep = json.dumps({"writeKey": "k", "userId": "u", "traits": nested(600)}).encode()
     with pytest.raises(TrackingRequestError) as caught:
         parse_tracking_request("identify", deep)
     assert caught.value.code == "too_deep"
@@ -116,9 +129,9 @@ def test_ingest_applies_them_after_segments_own_checks() -> None:
 
 FIELDS = {"writeKey": "wk", "userId": "u", "type": "identify"}
 OVER_LIMIT: list[tuple[str, dict[str, Any], str]] = [
-    ("depth", {**FIELDS, "traits": nested(64)}, "too_deep"),
-    ("string", {**FIELDS, "traits": {"bio": "x" * 40_000}}, "string_too_long"),
-    ("fields", {**FIELDS, "traits": {f"f{i}": 0 for i in range(1001)}}, "too_many_fields"),
+    ("depth", {**FIELDS, "traits": nested(600)}, "too_deep"),
+    ("string", {**FIELDS, "traits": {"bio": "x" * 600_000}}, "string_too_long"),
+    ("fields", {**FIELDS, "traits": {f"f{i}": 0 for i in range(130_000)}}, "too_many_fields"),
 ]
 
 
@@ -143,12 +156,14 @@ SURFACES = [
     "/refersion/v2/affiliate/new",
     "/refersion/v2/affiliate/delete",
 ]
+# Each surface's own size cap comes first where a limit needs a bigger body to reach: the
+# Tracking API's is Segment's 500 KB, the receiver's 512 KB, the fake Refersion's 1 MB.
+CAPS = {"/v1/batch": 500 * 1024, "/destination": 512 * 1024, "/refersion/": 1024 * 1024}
 CASES = [
     pytest.param(path, payload, code, id=f"{path}-{label}")
     for path in SURFACES
     for label, payload, code in OVER_LIMIT
-    # A Tracking API message is at most 32 KB, so Segment's own size limit comes first.
-    if not (path == "/v1/batch" and label == "string")
+    if len(json.dumps(payload)) < next((cap for p, cap in CAPS.items() if path.startswith(p)), 4e6)
 ]
 
 
@@ -157,9 +172,9 @@ async def test_every_json_surface_refuses_with_a_4xx_naming_the_limit(
     emulator: Emulator, http: aiohttp.ClientSession, path: str, payload: dict[str, Any], code: str
 ) -> None:
     body = {"writeKey": "wk", "batch": [payload]} if path == "/v1/batch" else payload
-    async with http.post(
-        emulator.url + path, json=body, headers=auth_headers(emulator, path)
-    ) as resp:
+    raw = io.BytesIO(json.dumps(body).encode())
+    headers = {**auth_headers(emulator, path), "Content-Type": "application/json"}
+    async with http.post(emulator.url + path, data=raw, headers=headers) as resp:
         assert resp.status == 400
         assert resp.content_type == "application/json"
         answer = await resp.json()
@@ -182,3 +197,70 @@ async def test_refersion_checks_keys_before_limits(
     ) as resp:
         assert resp.status == 401
         assert await resp.json() == {"error": "Invalid API credentials (error 2)."}
+
+
+# -- never refusing what Segment accepts ---------------------------------------------------
+
+
+async def _accepted_and_delivered(
+    emulator: Emulator, http: aiohttp.ClientSession, payload: dict[str, Any]
+) -> dict[str, Any]:
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    assert len(raw) < 32 * 1024, "within Segment's documented message size"
+    async with http.post(
+        f"{emulator.url}/v1/identify", data=raw, headers={"Content-Type": "application/json"}
+    ) as resp:
+        assert (resp.status, await resp.json()) == (200, {"success": True})
+    async with http.post(f"{emulator.url}/_emulator/flush", json={}) as resp:
+        assert resp.status == 200
+    async with http.get(f"{emulator.url}/_emulator/events", params={"full": "1"}) as resp:
+        [event] = (await resp.json())["events"]
+    return dict(event)
+
+
+async def test_fifteen_hundred_short_traits_in_14_kb_pass_end_to_end(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    traits: dict[str, Any] = {f"t{i}": i % 10 for i in range(1_500)}
+    traits.update(name="Wide Traits", email="wide@example.com")
+    payload = {"writeKey": "wk", "userId": "wide", "traits": traits}
+    assert len(json.dumps(payload, separators=(",", ":"))) < 14 * 1024
+    event = await _accepted_and_delivered(emulator, http, payload)
+    assert event["outcome"] == "created", event
+    assert emulator.runtime.store.count() == 1
+
+
+async def test_context_nested_a_hundred_deep_passes_end_to_end(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    payload = {
+        "writeKey": "wk",
+        "userId": "deep",
+        "traits": {"name": "Deep Context", "email": "deep@example.com"},
+        "context": nested(100),
+    }
+    event = await _accepted_and_delivered(emulator, http, payload)
+    assert event["outcome"] == "created", event
+    assert emulator.runtime.store.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("label", "bomb", "code"),
+    [
+        ("deep", "[" * 300_000 + "]" * 300_000, "invalid_json"),
+        ("depth-within-parser", json.dumps({"a": nested(800)}), "too_deep"),
+        ("wide", json.dumps({f"k{i}": 0 for i in range(200_000)}), "too_many_fields"),
+        ("long", json.dumps({"s": "x" * 3_000_000}), "string_too_long"),
+    ],
+)
+async def test_a_real_bomb_is_still_refused(
+    emulator: Emulator, http: aiohttp.ClientSession, label: str, bomb: str, code: str
+) -> None:
+    async with http.post(
+        f"{emulator.url}/_emulator/deliver",
+        data=io.BytesIO(bomb.encode()),
+        headers={"Content-Type": "application/json"},
+    ) as resp:
+        assert resp.status == 400, label
+        assert (await resp.json())["code"] == code
+    assert len(emulator.runtime.journal) == 0

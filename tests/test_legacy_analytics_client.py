@@ -2,7 +2,7 @@
 
 Installed beside segment-analytics-python (it imports as ``analytics``), unmodified but for
 its host. Its requests carry no body ``writeKey``: an emulator that ignored Basic auth would
-answer 400 ``missing_write_key``, which this client raises.
+answer 400 ``unknown_source``, which this client raises.
 """
 
 from __future__ import annotations
@@ -58,7 +58,10 @@ def test_identify_becomes_an_affiliate_and_track_is_filtered(
     )
     refersion_emulator.flush()
     outcomes = {e["type"]: (e["outcome"], e["reason"]) for e in refersion_emulator.events()}
-    assert outcomes == {"identify": ("created", None), "track": ("filtered", "unsupported_type")}
+    assert outcomes == {
+        "identify": ("created", None),
+        "track": ("filtered", "UNSUPPORTED_EVENT_TYPE"),
+    }
     library = refersion_emulator.events()[0]["message"]["context"]["library"]
     assert library == {"name": "analytics-python", "version": "1.4.0"}
     refersion_emulator.assert_no_unexpected_calls()
@@ -73,7 +76,7 @@ def test_the_write_key_is_read_from_basic_auth() -> None:
         outcomes = {e["userId"]: (e["outcome"], e["reason"]) for e in emu.events()}
     assert outcomes == {
         "u-right": ("created", None),
-        "u-wrong": ("ingest_rejected", "invalid_write_key"),
+        "u-wrong": ("ingest_rejected", "project_not_found"),
     }
 
 
@@ -100,4 +103,4 @@ def test_an_empty_write_key_is_refused_with_the_shape_the_client_parses(
     client.shutdown()
     [error] = errors
     assert isinstance(error, APIError)
-    assert (error.status, error.code) == (400, "missing_write_key")
+    assert (error.status, error.code) == (400, "unknown_source")

@@ -70,7 +70,10 @@ def test_identify_becomes_an_affiliate_and_track_is_filtered(
     refersion_emulator.flush()
     events = refersion_emulator.events()
     outcomes = {e["type"]: (e["outcome"], e["reason"]) for e in events}
-    assert outcomes == {"identify": ("created", None), "track": ("filtered", "unsupported_type")}
+    assert outcomes == {
+        "identify": ("created", None),
+        "track": ("filtered", "UNSUPPORTED_EVENT_TYPE"),
+    }
     assert events[0]["message"]["context"]["library"]["name"] == "@segment/analytics-node"
     refersion_emulator.assert_no_unexpected_calls()
 

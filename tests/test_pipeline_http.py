@@ -147,8 +147,8 @@ async def test_filtered_duplicate_and_ingest_rejected_are_journaled_not_delivere
     await flush(http, emulator)
     found = list(reversed(await events(http, emulator)))
     assert [(t["outcome"], t["reason"]) for t in found] == [
-        ("filtered", "unsupported_type"),
-        ("filtered", "integrations_disabled"),
+        ("filtered", "UNSUPPORTED_EVENT_TYPE"),
+        ("filtered", "FILTERED_BY_INTEGRATIONS_OBJECT"),
         ("created", None),
         ("duplicate", "duplicate_message_id"),
         ("ingest_rejected", "no_user_anon_id"),
@@ -322,7 +322,7 @@ async def test_write_key_option_drops_other_keys(http: aiohttp.ClientSession) ->
         )
         assert status == 200  # Segment accepts and drops silently
         [trace] = await events(http, emu)
-    assert (trace["outcome"], trace["reason"]) == ("ingest_rejected", "invalid_write_key")
+    assert (trace["outcome"], trace["reason"]) == ("ingest_rejected", "project_not_found")
 
 
 async def test_direct_post_to_destination_is_journaled_with_its_outcome(
@@ -354,3 +354,31 @@ async def test_a_delivered_message_without_message_id_gets_one_and_a_single_trac
     assert trace["outcome"] == "created"
     assert trace["messageId"].startswith("emulator-")
     assert len(await events(http, emulator)) == 1
+
+
+async def test_empty_array_context_and_integrations_are_none_given_through_the_tracking_api(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    await identify(http, emulator, "arrays", DOC_TRAITS, context=[], integrations=[])
+    await flush(http, emulator)
+    [event] = await events(http, emulator)
+    assert event["outcome"] == "created"
+    [affiliate] = await affiliates(http, emulator)
+    assert affiliate["unique_merchant_id"] == "arrays"
+
+
+@pytest.mark.parametrize("api_key", ["", "   "])
+async def test_an_empty_api_key_setting_is_discarded_as_invalid_settings_and_never_sent(
+    receiver_url: tuple[Receiver, str], http: aiohttp.ClientSession, api_key: str
+) -> None:
+    receiver, url = receiver_url
+    async with Emulator(fast_config(destination_url=url, api_key=api_key)) as emu:
+        await identify(http, emu, "u", DOC_TRAITS)
+        await flush(http, emu)
+        [trace] = await events(http, emu)
+    assert receiver.requests == []
+    assert (trace["outcome"], trace["reason"]) == ("discarded", "INVALID_SETTINGS")
+    assert trace["attempts"] == 0
+    [delivery] = [hop for hop in trace["hops"] if hop["name"] == "delivery"]
+    assert delivery["ok"] is False
+    assert delivery["detail"]["classification"] == "discarded.INVALID_SETTINGS"

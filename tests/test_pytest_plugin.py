@@ -283,7 +283,14 @@ def test_keys(refersion_emulator):
 
 def test_the_marker_is_registered(users_project: pytest.Pytester) -> None:
     result = users_project.runpytest("--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.refersion_emulator(status=, send_welcome=*"])
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.refersion_emulator(api_key=, mapping=, status=, send_welcome=, offer=, "
+            "assume=)*api_key is the destination's one Segment setting; status, send_welcome and "
+            "offer are the emulator's choices about new affiliates (assumptions); "
+            "assume={id: variant} picks variants of the emulator's assumptions*"
+        ]
+    )
 
 
 def test_the_ini_option_sets_the_sessions_mapping(pytester: pytest.Pytester) -> None:

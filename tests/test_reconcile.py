@@ -30,7 +30,7 @@ def test_buckets_add_up_with_reasons() -> None:
         {
             ("created", None): 3,
             ("already_exists", "email_taken"): 1,
-            ("filtered", "unsupported_type"): 2,
+            ("filtered", "UNSUPPORTED_EVENT_TYPE"): 2,
             ("duplicate", "duplicate_message_id"): 1,
             ("rejected", "missing_email"): 2,
             ("ingest_rejected", "no_user_anon_id"): 1,
@@ -129,7 +129,7 @@ async def test_report_accounts_for_every_accepted_event(http: aiohttp.ClientSess
         )
         assert report["reasons"]["filtered"] == {
             "duplicate: duplicate_message_id": 1,
-            "filtered: unsupported_type": 1,
+            "filtered: UNSUPPORTED_EVENT_TYPE": 1,
         }
         assert report["reasons"]["discarded"] == {
             "ingest_rejected: no_user_anon_id": 1,

@@ -598,7 +598,8 @@ def test_search_errors(
 # -- edit, status_change, delete ---------------------------------------------------------------
 
 
-def test_edit_changes_fields_and_reports_ids(fake: FakeRefersion) -> None:
+def test_edit_changes_fields_and_reports_ids() -> None:
+    fake = make_fake(offers=("1", "77"))
     bill, _ = create(fake)
     jane, _ = create(fake, email="jane@example.com")
     reply = call(
@@ -619,6 +620,28 @@ def test_edit_changes_fields_and_reports_ids(fake: FakeRefersion) -> None:
     assert (got["city"], got["offer_id"], got["country"]) == ("Paradise", "77", "GB")
     jane_got = call(fake, "affiliate/get", {"id": jane}).body
     assert (jane_got["email"], jane_got["status"]) == ("JANE@example.com", "ACTIVE")
+    fake.store.close()
+
+
+def test_edit_into_an_offer_that_does_not_exist_is_refersions_documented_404(
+    fake: FakeRefersion,
+) -> None:
+    bill, _ = create(fake)
+    reply = call(
+        fake,
+        "affiliate/edit",
+        {"affiliates": [{"id": bill, "city": "Paradise"}, {"id": bill, "offer": 999}]},
+    )
+    assert reply == Reply(404, {"error": ["Offer does not exists on the database."]})
+    got = call(fake, "affiliate/get", {"id": bill}).body
+    assert (got["offer_id"], got["city"]) == ("1", None), "a refused edit changes nothing"
+
+
+def test_an_offer_new_put_an_affiliate_in_exists_for_edit(fake: FakeRefersion) -> None:
+    bill, _ = create(fake)
+    create(fake, email="jane@example.com", offer="42")
+    reply = call(fake, "affiliate/edit", {"affiliates": [{"id": bill, "offer": 42}]})
+    assert reply.body == {"ids_changed": [bill], "ids_not_changed": []}
 
 
 def test_edit_with_unchanged_values_or_only_an_id_changes_nothing(fake: FakeRefersion) -> None:

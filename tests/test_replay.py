@@ -15,8 +15,10 @@ from tests.conftest import FIXTURES
 from tests.test_cli import cli, write
 
 ONE_WORD = FIXTURES / "rules" / "names-one-word.json"
-# The pipeline never hands the mapping a non-object: ingest and /_emulator/deliver refuse it.
-UNREACHABLE_REASONS = {"not_an_object"}
+# The pipeline never hands the mapping a non-object (ingest and /_emulator/deliver refuse it),
+# nor a type the destination does not take (routing filters it as UNSUPPORTED_EVENT_TYPE);
+# only a POST straight to /destination reaches those rejections (tests/test_mapping_outcomes).
+UNREACHABLE_REASONS = {"not_an_object", "unsupported_type"}
 
 
 @pytest.fixture

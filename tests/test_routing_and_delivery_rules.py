@@ -18,19 +18,25 @@ from emulator.segment.routing import Deduplicator, route
         ({"type": "delete", "integrations": None}, None),
         ({"type": "delete", "integrations": []}, None),
         ({"type": "identify", "integrations": {}}, None),
-        ({"type": "track"}, "unsupported_type"),
-        ({"type": "page"}, "unsupported_type"),
-        ({}, "unsupported_type"),
-        ({"type": "identify", "integrations": {"Refersion": False}}, "integrations_disabled"),
-        ({"type": "identify", "integrations": {"All": False}}, "all_disabled"),
+        ({"type": "track"}, "UNSUPPORTED_EVENT_TYPE"),
+        ({"type": "page"}, "UNSUPPORTED_EVENT_TYPE"),
+        ({}, "UNSUPPORTED_EVENT_TYPE"),
+        (
+            {"type": "identify", "integrations": {"Refersion": False}},
+            "FILTERED_BY_INTEGRATIONS_OBJECT",
+        ),
+        ({"type": "identify", "integrations": {"All": False}}, "FILTERED_BY_INTEGRATIONS_OBJECT"),
         ({"type": "identify", "integrations": {"All": False, "Refersion": True}}, None),
         ({"type": "identify", "integrations": {"All": False, "Refersion": {"opt": 1}}}, None),
         (
             {"type": "identify", "integrations": {"All": True, "Refersion": False}},
-            "integrations_disabled",
+            "FILTERED_BY_INTEGRATIONS_OBJECT",
         ),
         # Keys are case-sensitive: "refersion" is another destination.
-        ({"type": "identify", "integrations": {"All": False, "refersion": True}}, "all_disabled"),
+        (
+            {"type": "identify", "integrations": {"All": False, "refersion": True}},
+            "FILTERED_BY_INTEGRATIONS_OBJECT",
+        ),
         ({"type": "identify", "integrations": {"refersion": False}}, None),
     ],
 )
@@ -102,3 +108,12 @@ def test_budget_expiry() -> None:
     policy = RetryPolicy(budget=4 * 3600)
     assert not policy.expired(0, 4 * 3600)
     assert policy.expired(0, 4 * 3600 + 1)
+
+
+def test_both_integrations_filters_share_segments_code_and_say_which_switch() -> None:
+    refersion_off = route({"type": "identify", "integrations": {"Refersion": False}})
+    all_off = route({"type": "identify", "integrations": {"All": False}})
+    assert refersion_off.reason == all_off.reason == "FILTERED_BY_INTEGRATIONS_OBJECT"
+    assert refersion_off.detail == "integrations.Refersion is false"
+    assert all_off.detail is not None
+    assert "integrations.All is false" in all_off.detail

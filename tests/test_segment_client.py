@@ -94,6 +94,6 @@ def test_the_threaded_client_reports_a_refused_request_as_api_error(
 
     [error] = errors
     assert isinstance(error, APIError)
-    assert (error.status, error.code) == (400, "missing_write_key")
+    assert (error.status, error.code) == (400, "unknown_source")
     assert "writeKey" in error.message
     assert refersion_emulator.events() == []  # the whole request was refused

@@ -48,7 +48,8 @@ def test_every_warning_code_and_segment_side_reason_has_a_one_line_fix() -> None
 
 def test_field_labels_read_like_segment_fields() -> None:
     assert field_label("/traits/address/postalCode") == "traits.address.postalCode"
-    assert field_label("settings:status") == "(setting status)"
+    # status, send_welcome and offer are the emulator's choices, not Segment settings.
+    assert field_label("settings:status") == "(assumed status)"
     assert field_label("generated") == "(generated)"
     assert field_label("/traits/a~1b") == "traits.a/b"
 
@@ -72,8 +73,8 @@ async def test_a_filtered_event_explains_the_drop_and_its_fix() -> None:
     message = {**CUSTOMER, "traits": {"name": "Peter Gibbons", "email": "p@example.com"}}
     trace = await trace_of({**message, "integrations": {"All": False}})
     [problem] = explain(trace)["problems"]
-    assert (problem["kind"], problem["code"]) == ("filtered", "all_disabled")
-    assert problem["fix"] == REASON_FIXES["all_disabled"]
+    assert (problem["kind"], problem["code"]) == ("filtered", "FILTERED_BY_INTEGRATIONS_OBJECT")
+    assert problem["fix"] == REASON_FIXES["FILTERED_BY_INTEGRATIONS_OBJECT"]
     assert "filtered" in problem["message"]
 
 

@@ -71,7 +71,9 @@ async def test_a_short_path_is_its_long_endpoint(
     }
     ends = {(e["type"], e["outcome"], e["reason"]) for e in events.values()}
     assert ends == {
-        (kind, "created", None) if kind == "identify" else (kind, "filtered", "unsupported_type")
+        (kind, "created", None)
+        if kind == "identify"
+        else (kind, "filtered", "UNSUPPORTED_EVENT_TYPE")
     }
 
 
@@ -139,7 +141,7 @@ async def test_the_browser_librarys_request_is_taken(
     assert (event["type"], event["outcome"], event["reason"]) == (
         "track",
         "filtered",
-        "unsupported_type",
+        "UNSUPPORTED_EVENT_TYPE",
     )
 
 

@@ -83,8 +83,8 @@ class Driver(Protocol):
         """Send ``messages`` in one request the ``entry`` way; wait until each is final."""
 
     def redeliver(self, message: Mapping[str, Any]) -> Delivered:
-        """Deliver ``message`` again though its messageId was seen: one of the duplicates
-        Segment's dedupe lets through."""
+        """Deliver ``message`` again, same messageId: Segment delivers at least once, and its
+        dedupe lets some duplicates through."""
 
     def search(self, keyword: str) -> list[dict[str, Any]]:
         """``POST affiliate/search``: the matching affiliates (all pages); empty when none."""

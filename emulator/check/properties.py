@@ -193,6 +193,28 @@ def delete_leaves_nothing(example: Example, pair: tuple[GeneratedEvent, Generate
     example.send("delivery", Expect(again, "not_found", variant=f"{delete.variant} (again)"))
 
 
+def delivered_twice_same_state(
+    example: Example, pair: tuple[GeneratedEvent, GeneratedEvent]
+) -> None:
+    # Segment delivers at least once: the destination must end where one delivery left it.
+    identify, delete = pair
+    email = identify.fields["email"]
+    _create(example, identify)
+    once = example.find(email)
+    twice_identify = f"{identify.variant} (delivered twice)"
+    example.redeliver(Expect(identify.message, "already_exists", variant=twice_identify))
+    twice = example.find(email)
+    example.require(
+        twice == once, f"the identify delivered twice left {twice}; delivered once, {once}"
+    )
+    example.affiliates.clear()
+    example.send("delivery", Expect(delete.message, "deleted", variant=delete.variant))
+    twice_delete = f"{delete.variant} (delivered twice)"
+    example.redeliver(Expect(delete.message, "not_found", variant=twice_delete))
+    left = example.find(email)
+    example.require(left is None, f"the delete delivered twice left {left}; once, nothing")
+
+
 def _simplest_of_each_rule() -> list[GeneratedEvent]:
     """The simplest event breaking each rule: every rule is checked at least once."""
     return [
@@ -235,6 +257,13 @@ PROPERTIES: tuple[Property | StatefulProperty, ...] = (
         "not_found",
         identify_and_delete_events(),
         delete_leaves_nothing,
+    ),
+    Property(
+        "delivered_twice",
+        "an identify or a delete delivered twice (Segment delivers at least once) leaves the "
+        "account as one delivery did",
+        identify_and_delete_events(),
+        delivered_twice_same_state,
     ),
     StatefulProperty(
         "stateful_model",

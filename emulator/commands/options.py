@@ -36,7 +36,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def add_emulator_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--api-key", help="destination API key, publickey.secretkey")
+    parser.add_argument(
+        "--api-key",
+        help="the destination's one Segment setting: its API key, publickey.secretkey",
+    )
     parser.add_argument("--public-key", help="the fake Refersion account's public key")
     parser.add_argument("--secret-key", help="the fake Refersion account's secret key")
     parser.add_argument("--write-key", help="accept only this Segment write key")
@@ -48,23 +51,28 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--destination-url", help="deliver to this receiver instead")
     parser.add_argument("--refersion-url", help="call this Refersion base URL instead")
-    # Segment's Refersion destination documents no such settings: these are the emulator's
-    # own choices about new affiliates (affiliate/new requires a status), named as assumptions.
-    parser.add_argument(
+    chosen = parser.add_argument_group(
+        "choices about new affiliates",
+        "Assumptions, not Segment settings: Refersion's affiliate/new needs a status and takes "
+        "send_welcome and offer, no trait carries them, and no source says what Refersion's "
+        "Segment integration sends.",
+    )
+    chosen.add_argument(
         "--status",
         choices=("PENDING", "ACTIVE"),
         default="PENDING",
-        help="status the emulator gives new affiliates (default PENDING); an emulator "
-        "assumption, not a Segment setting",
+        help="status the emulator gives new affiliates (default PENDING)",
     )
-    parser.add_argument(
+    chosen.add_argument(
         "--send-welcome",
         choices=("TRUE", "FALSE"),
         default="FALSE",
-        help="send_welcome the emulator sends with new affiliates (default FALSE); an "
-        "emulator assumption, not a Segment setting",
+        help="send_welcome the emulator sends for new affiliates (default FALSE)",
     )
-    parser.add_argument("--offer", help="Refersion offer id for new affiliates")
+    chosen.add_argument(
+        "--offer",
+        help="offer id the emulator puts new affiliates in (default: the account's default)",
+    )
     parser.add_argument("--seed", type=int, help="seed for affiliate codes and retry jitter")
     parser.add_argument(
         "--retry-budget",

@@ -14,6 +14,10 @@ choices where Refersion documents nothing:
 * *list* ``limit`` must be 1..100 (422 "limit must be between 1 and 100"), ``page`` at least 1
   (422 "page must be 1 or greater"); a page past the end is an empty ``results``;
 * *search* pages by the list default limit (it takes no ``limit``);
+* the account's offers are ``options.offers`` (the default offer ``"1"``) and every offer an
+  affiliate was put in by *new*, which takes any offer id (Refersion documents no error for
+  it there); *edit* into any other offer is Refersion's documented 404
+  ``{"error": ["Offer does not exists on the database."]}`` and changes nothing;
 * *edit* ignores fields it does not document (``status``, ``password``) and ``custom_fields``;
   *edit* and *status_change* report an id as changed only when a stored value differs; an
   edit whose email another item of the same request just took is "not changed";
@@ -63,6 +67,7 @@ __all__ = [
     "MAX_STATUS_CHANGE_IDS",
     "NO_FILTER",
     "NO_SEARCH_MATCH",
+    "OFFER_NOT_FOUND",
     "TOO_MANY_IDS",
     "FakeRefersion",
     "FakeRefersionOptions",
@@ -75,6 +80,7 @@ MAX_STATUS_CHANGE_IDS = 50
 AFFILIATE_NOT_FOUND = "Affiliate not found."
 NO_FILTER = "Request filter not provided."
 NO_SEARCH_MATCH = "Could not find affiliates with this keyword."
+OFFER_NOT_FOUND = "Offer does not exists on the database."
 TOO_MANY_IDS = f"Max number of elements on attribute ({MAX_STATUS_CHANGE_IDS}) reached."
 # Documented Refersion v2 operations the fake does not serve, named as such in the 404.
 _NOT_EMULATED = frozenset(
@@ -107,6 +113,8 @@ class FakeRefersionOptions:
     list_default_limit: int = 10
     # The variants of ``text-limit`` and ``delete-lookup`` (docs/assumptions.md).
     assumptions: AssumptionChoices = field(default_factory=AssumptionChoices)
+    # Offers the account has besides those its affiliates are in.
+    offers: tuple[str, ...] = (DEFAULT_OFFER_ID,)
 
     @property
     def char_limit(self) -> int | None:
@@ -327,6 +335,10 @@ class FakeRefersion:
         invalid = check_edit(body, email_owner=self._email_owner, limit=self._options.char_limit)
         if invalid is not None:
             return invalid
+        offers = {str(item["offer"]) for item in body["affiliates"] if "offer" in item}
+        if any(not self._offer_exists(offer) for offer in offers):
+            # The one documented error Refersion sends as an array under "error".
+            return Reply(404, {"error": [OFFER_NOT_FOUND]})
         changed: list[int] = []
         not_changed: list[int] = []
         for item in body["affiliates"]:
@@ -344,6 +356,9 @@ class FakeRefersion:
         ids_changed = list(dict.fromkeys(changed))
         ids_not_changed = [i for i in dict.fromkeys(not_changed) if i not in ids_changed]
         return Reply(200, {"ids_changed": ids_changed, "ids_not_changed": ids_not_changed})
+
+    def _offer_exists(self, offer_id: str) -> bool:
+        return offer_id in self._options.offers or self._store.has_offer(offer_id)
 
     def _status_change(self, body: dict[str, Any]) -> Reply:
         ids, status = body.get("ids"), body.get("status")

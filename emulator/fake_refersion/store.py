@@ -222,6 +222,14 @@ class AffiliateStore:
             ).fetchone()
         return row is not None
 
+    def has_offer(self, offer_id: str) -> bool:
+        """Whether some affiliate is in offer ``offer_id``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM affiliates WHERE offer_id = ? LIMIT 1", (offer_id,)
+            ).fetchone()
+        return row is not None
+
     def find_by_unique_merchant_id(self, unique_merchant_id: str) -> _Affiliates:
         return self._many(
             f"{_SELECT} WHERE unique_merchant_id = ? ORDER BY id", (unique_merchant_id,)

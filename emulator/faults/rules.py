@@ -1,4 +1,4 @@
-"""Fault rules for the fake Refersion API and the destination receiver: match and decide.
+"""Fault rules for the fake Refersion API, the destination receiver and Segment's delivery.
 
 Pure: the HTTP adapter (``faults/http/injection.py``) asks :meth:`FaultInjector.decide` what
 to do with each request and carries it out. A rule names a surface and an endpoint pattern,
@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_HOLD",
     "FAULT_HEADER",
     "MAX_RULES",
+    "SEGMENT_ENDPOINTS",
     "SURFACES",
     "Effect",
     "FaultAction",
@@ -43,7 +44,10 @@ __all__ = [
     "is_number",
 ]
 
-SURFACES = ("refersion", "destination")
+SURFACES = ("refersion", "destination", "segment")
+# The Segment side's one fault: deliver an event a second time (it delivers at least once).
+# Its "endpoints" are the message types it delivers.
+SEGMENT_ENDPOINTS = ("identify", "delete")
 # Longer than any client's timeout (Segment's is 5 s), so the caller gives up first.
 DEFAULT_HOLD = 30.0
 # Every injected answer carries it: a fault must never pass for Refersion's real behaviour.
@@ -64,6 +68,7 @@ class FaultKind(StrEnum):
     RESET = "reset"
     MALFORMED = "malformed"
     TRUNCATED = "truncated"
+    REDELIVER = "redeliver"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +146,13 @@ class FaultRule:
         _check_endpoint(self.surface, self.endpoint)
         if not self.effects:
             raise FaultRuleError("effect: give at least one effect")
+        for effect in self.effects:
+            on_segment = self.surface == "segment"
+            if on_segment != (effect.kind is FaultKind.REDELIVER):
+                raise FaultRuleError(
+                    "effect: the segment surface takes only redeliver, and redeliver only "
+                    f"applies to the segment surface; got {effect.kind} on {self.surface}"
+                )
         if isinstance(self.probability, bool) or not 0 < self.probability <= 1:
             raise FaultRuleError(f"probability: must be in (0, 1], got {self.probability!r}")
         if self.times is not None and (isinstance(self.times, bool) or self.times < 1):
@@ -362,6 +374,8 @@ def _check_effect(effect: Effect) -> None:
     elif kind is FaultKind.LATENCY:
         raise FaultRuleError("latency: missing; a latency effect needs seconds or [low, high]")
     check_seconds("hold", effect.hold, allow_zero=False)
+    if kind is FaultKind.REDELIVER and effect.latency is not None:
+        raise FaultRuleError("latency: a redeliver effect takes no latency")
 
 
 def check_seconds(name: str, value: float, *, allow_zero: bool) -> None:
@@ -375,6 +389,13 @@ def check_seconds(name: str, value: float, *, allow_zero: bool) -> None:
 def _check_endpoint(surface: str, endpoint: str) -> None:
     if not endpoint or len(endpoint) > 200:
         raise FaultRuleError("endpoint: must be 1-200 characters (a glob such as affiliate/*)")
+    if surface == "segment":
+        if not any(fnmatch.fnmatchcase(name, endpoint) for name in SEGMENT_ENDPOINTS):
+            raise FaultRuleError(
+                f"endpoint: the segment surface's endpoints are the message types it delivers "
+                f"({', '.join(SEGMENT_ENDPOINTS)}); got {endpoint!r}"
+            )
+        return
     if surface == "destination":
         if endpoint != "*":
             raise FaultRuleError(

@@ -9,11 +9,14 @@ Compact syntax, one rule per ``--fault``::
     refersion:affiliate/*=429|500|503|reset|timeout@30%
     destination=latency:0.5-2                random 0.5-2 s delay, then the normal answer
     destination=latency:0.2+503x3            0.2 s delay, then 503, three times
+    segment=redeliver@0.1                    Segment delivers 10 % of its events twice
+    segment:delete=redeliverx1               the next delete is delivered twice
 
 Effects: a status ``400``-``599`` (``STATUS:SECONDS`` adds ``Retry-After``), ``timeout[:HOLD]``
 (no answer; the connection is dropped after HOLD seconds or when the client gives up),
 ``reset`` (TCP reset), ``malformed`` (200 with a body that is not JSON), ``truncated`` (200 whose
-body stops short of its Content-Length), ``latency:S[-S]`` alone or as a ``+`` prefix. When a
+body stops short of its Content-Length), ``latency:S[-S]`` alone or as a ``+`` prefix, and,
+on the ``segment`` surface only, ``redeliver`` (the event is delivered a second time). When a
 rule has several effects, one is drawn (evenly, from the rule's seeded generator) each time it
 fires.
 
@@ -208,11 +211,11 @@ def _parse_effect(text: str) -> Effect:
     if timeout := _TIMEOUT.fullmatch(base):
         hold = float(timeout["hold"]) if timeout["hold"] else DEFAULT_HOLD
         return Effect(kind=FaultKind.TIMEOUT, hold=hold, latency=latency)
-    if base in ("reset", "malformed", "truncated"):
+    if base in ("reset", "malformed", "truncated", "redeliver"):
         return Effect(kind=FaultKind(base), latency=latency)
     raise FaultRuleError(
         f"effect {base!r}: expected a status 400-599 (429:SECONDS adds Retry-After), "
-        "timeout[:HOLD], reset, malformed, truncated or latency:S[-S]"
+        "timeout[:HOLD], reset, malformed, truncated, latency:S[-S], or redeliver (segment)"
     )
 
 

@@ -48,25 +48,30 @@ REASON_FIXES: Mapping[str, str] = MappingProxyType(
         "id_not_string": "send userId and anonymousId as non-empty strings",
         "traits_not_object": "send traits as a JSON object",
         "event_not_defined": "give the track call an event name",
+        "event_not_string": "send the track call's event name as a string",
         "properties_not_object": "send properties as a JSON object",
-        "name_not_string": "send the page or screen name as a string",
+        "name_not_string": "send the page or screen name as a non-empty string",
+        "category_not_string": "send the page or screen category as a non-empty string",
         "empty_batch": "put at least one message in batch",
-        "message_not_object": "make every batch item a JSON object",
-        "type_not_valid": 'set type to "identify" (Refersion takes identify and delete)',
+        "bad_request": "make every batch item a JSON object",
+        "missing_type": 'set type to "identify" (Refersion takes identify and delete)',
+        "invalid_type": 'set type to "identify" (Refersion takes identify and delete)',
+        "project_not_found": "send the write key the emulator was started with (--write-key)",
         "message_id_invalid": "send messageId as a string of at most 100 characters",
         "context_not_object": "send context as a JSON object",
         "integrations_not_object": "send integrations as a JSON object",
         "timestamp_invalid": "send timestamp and sentAt as ISO 8601 dates",
-        "invalid_write_key": "send the write key the emulator was started with (--write-key)",
         # Routing and dedupe.
-        "unsupported_type": "Refersion takes only identify and delete; send an identify call",
-        "integrations_disabled": "remove integrations.Refersion: false (or set it to true)",
+        "UNSUPPORTED_EVENT_TYPE": "Refersion takes only identify and delete; send an identify call",
+        "FILTERED_BY_INTEGRATIONS_OBJECT": (
+            'set integrations.Refersion to true (or drop "Refersion": false and "All": false)'
+        ),
         "regulation_not_forwarded": (
             "nothing to fix: run with --assume regulation-forwarding=forward to see the delete"
         ),
-        "all_disabled": 'add "Refersion": true to integrations, or drop "All": false',
         "duplicate_message_id": "give every event its own messageId (Segment drops repeats)",
         # The destination's API key and Refersion's answers.
+        "INVALID_SETTINGS": "set the destination's API key setting (publickey.secretkey)",
         "invalid_api_key": "set the destination API key as publickey.secretkey",
         "refersion_401": "check the Refersion public and secret key in the destination API key",
         "refersion_400": "see Refersion's error above: a required field is missing",

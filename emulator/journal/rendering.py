@@ -55,7 +55,7 @@ class Style:
 def field_label(source: str) -> str:
     """A lineage source for people: ``/traits/address/zip`` → ``traits.address.zip``."""
     if source.startswith("settings:"):
-        return f"(setting {source.removeprefix('settings:')})"
+        return f"(assumed {source.removeprefix('settings:')})"
     if not source.startswith("/"):
         return f"({source})"
     parts = [p.replace("~1", "/").replace("~0", "~") for p in source[1:].split("/")]

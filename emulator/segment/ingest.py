@@ -2,9 +2,10 @@
 
 Pure functions over bytes and plain data. What Segment answers ``400`` to (invalid JSON,
 oversize) raises :class:`TrackingRequestError`; everything else is accepted with ``200`` and
-each message either becomes an enriched message or carries a Segment reason code, as Segment's
-Delivery Overview "Failed on ingest" table shows (docs/sources.md#segment-message-fields,
-#tracking-api and #segment-delivery).
+each message either becomes an enriched message or carries a reason code: Segment's own from
+its Delivery Overview "Failed on ingest" table where one fits, else the emulator's, as
+docs/reason-codes.md lists (docs/sources.md#segment-message-fields, #tracking-api and
+#segment-delivery).
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from emulator.errors import EmulatorError
-from emulator.json_limits import JsonLimitExceeded, JsonLimits, check_json_limits
+from emulator.json_limits import (
+    SEGMENT_BATCH_BYTES,
+    SEGMENT_MESSAGE_BYTES,
+    JsonLimitExceeded,
+    JsonLimits,
+    check_json_limits,
+)
 from emulator.segment.timestamps import format_timestamp, parse_timestamp
 
 __all__ = [
@@ -43,21 +50,25 @@ BATCH_ENDPOINTS: tuple[str, ...] = ("batch", "import")
 SHORT_PATHS: Mapping[str, str] = {kind[0]: kind for kind in (*TRACKING_TYPES, "batch")}
 
 INGEST_REASONS: Mapping[str, str] = {
+    # Segment's codes, from its Delivery Overview discard table (docs/reason-codes.md).
     "no_user_anon_id": "neither userId nor anonymousId is set",
     "id_not_string": "userId or anonymousId is an empty string or not a string",
     "traits_not_object": "traits is not an object",
     "event_not_defined": "a track call has no event name",
+    "event_not_string": "a track call's event name is not a string",
     "properties_not_object": "properties is not an object",
-    "name_not_string": "a page or screen name is not a string",
+    "name_not_string": "a page or screen name is an empty string or not a string",
+    "category_not_string": "a page or screen category is an empty string or not a string",
     "empty_batch": "the batch holds no events",
-    # The codes below are the emulator's own: Segment documents no code for these cases.
-    "message_not_object": "a batch item is not a JSON object",
-    "type_not_valid": "a batch item has no type, or one the Tracking API does not take",
+    "missing_type": "a batch item has no type",
+    "invalid_type": "a batch item's type is not one the Tracking API takes",
+    "bad_request": "a batch item is not a JSON object",
+    "project_not_found": "the write key is not the one this emulator was started with",
+    # The emulator's own: Segment publishes no code for these cases.
     "message_id_invalid": "messageId is not a string of at most 100 characters",
     "context_not_object": "context is not an object",
     "integrations_not_object": "integrations is not an object",
     "timestamp_invalid": "timestamp, sentAt or originalTimestamp is not an ISO 8601 date",
-    "invalid_write_key": "the write key is not the one this emulator was started with",
 }
 
 
@@ -65,10 +76,10 @@ INGEST_REASONS: Mapping[str, str] = {
 class IngestLimits:
     """Segment's documented request limits (docs/sources.md#tracking-api)."""
 
-    message_bytes: int = 32 * 1024
-    batch_bytes: int = 500 * 1024
+    message_bytes: int = SEGMENT_MESSAGE_BYTES
+    batch_bytes: int = SEGMENT_BATCH_BYTES
     batch_events: int = 2500
-    # The emulator's own: Segment documents no depth, string or field limits.
+    # The emulator's own, set where a body within the sizes above cannot reach them.
     json_limits: JsonLimits = field(default_factory=JsonLimits)
 
 
@@ -133,18 +144,18 @@ def parse_tracking_request(
             f"body is {len(body)} bytes; /v1/{endpoint} accepts at most {limit} bytes",
         )
     if not body.strip():
-        raise TrackingRequestError("invalid_json", "body is empty; expected a JSON object")
+        raise TrackingRequestError("bad_request", "body is empty; expected a JSON object")
     payload = _load_json(body)
     if not isinstance(payload, dict):
         raise TrackingRequestError(
-            "invalid_json", f"body is a JSON {_json_type(payload)}; expected a JSON object"
+            "bad_request", f"body is a JSON {_json_type(payload)}; expected a JSON object"
         )
     write_key = payload.get("writeKey")
     if not isinstance(write_key, str) or not write_key:
         write_key = write_key_from_basic_auth(authorization)
     if write_key is None:
         raise TrackingRequestError(
-            "missing_write_key",
+            "unknown_source",
             "no write key: send it as the body field writeKey or as the Basic-auth username",
         )
     if not is_batch:
@@ -153,7 +164,7 @@ def parse_tracking_request(
     items = payload.get("batch")
     if not isinstance(items, list):
         raise TrackingRequestError(
-            "invalid_batch", f"batch is {_json_type(items)}; expected an array of messages"
+            "bad_request", f"batch is {_json_type(items)}; expected an array of messages"
         )
     if len(items) > limits.batch_events:
         raise TrackingRequestError(
@@ -206,7 +217,7 @@ def _enrich_one(
     new_message_id: Callable[[], str],
 ) -> IngestedEvent:
     if not isinstance(item, dict):
-        return IngestedEvent(item, None, "message_not_object", f"item is {_json_type(item)}")
+        return IngestedEvent(item, None, "bad_request", f"item is {_json_type(item)}")
     problem = _check(item)
     if problem is not None:
         return IngestedEvent(item, None, *problem)
@@ -256,13 +267,20 @@ _FIELD_RULES: tuple[tuple[tuple[str, ...] | None, str, type, str], ...] = (
     (("identify", "group"), "traits", dict, "traits_not_object"),
     (("track", "page", "screen"), "properties", dict, "properties_not_object"),
     (("page", "screen"), "name", str, "name_not_string"),
+    (("page", "screen"), "category", str, "category_not_string"),
 )
+
+
+# An empty array means "none given", as it does on delivery (Segment's delete example).
+_EMPTY_ARRAY_IS_NONE = frozenset({"context", "integrations"})
 
 
 def _check(item: dict[str, Any]) -> tuple[str, str] | None:
     kind = item.get("type")
+    if kind is None:
+        return "missing_type", f"no type; expected one of {', '.join(TRACKING_TYPES)}"
     if kind not in TRACKING_TYPES:
-        return "type_not_valid", f"type {kind!r}; expected one of {', '.join(TRACKING_TYPES)}"
+        return "invalid_type", f"type {kind!r}; expected one of {', '.join(TRACKING_TYPES)}"
     ids = [item.get("userId"), item.get("anonymousId")]
     if all(value is None for value in ids):
         return "no_user_anon_id", INGEST_REASONS["no_user_anon_id"]
@@ -275,10 +293,18 @@ def _check(item: dict[str, Any]) -> tuple[str, str] | None:
     for kinds, key, expected, reason in _FIELD_RULES:
         value = item.get(key)
         applies = kinds is None or kind in kinds
+        if key in _EMPTY_ARRAY_IS_NONE and value == []:
+            continue
         if applies and value is not None and not isinstance(value, expected):
             return reason, f"{key} is {_json_type(value)}"
-    if kind == "track" and (not isinstance(item.get("event"), str) or not item["event"]):
-        return "event_not_defined", INGEST_REASONS["event_not_defined"]
+        if applies and expected is str and value == "":
+            return reason, f"{key} is an empty string"
+    if kind == "track":
+        event = item.get("event")
+        if event is None or event == "":
+            return "event_not_defined", INGEST_REASONS["event_not_defined"]
+        if not isinstance(event, str):
+            return "event_not_string", f"event is {_json_type(event)}"
     return None
 
 
@@ -295,11 +321,11 @@ def _load_json(body: bytes) -> Any:
         return json.loads(body)
     except UnicodeDecodeError as exc:
         reason = f"body is not valid UTF-8: {exc.reason}"
-        raise TrackingRequestError("invalid_json", reason) from None
+        raise TrackingRequestError("bad_request", reason) from None
     except RecursionError:
-        raise TrackingRequestError("invalid_json", "body nests too deeply to parse") from None
+        raise TrackingRequestError("bad_request", "body nests too deeply to parse") from None
     except ValueError as exc:
-        raise TrackingRequestError("invalid_json", f"body is not valid JSON: {exc}") from None
+        raise TrackingRequestError("bad_request", f"body is not valid JSON: {exc}") from None
 
 
 def _json_type(value: Any) -> str:

@@ -13,18 +13,21 @@ __all__ = ["DESTINATION_NAME", "FILTER_REASONS", "SUPPORTED_TYPES", "Deduplicato
 DESTINATION_NAME = "Refersion"
 SUPPORTED_TYPES: tuple[str, ...] = ("identify", "delete")
 
+# Segment's codes from its Delivery Overview "Filtered at Destination" table.
 FILTER_REASONS: Mapping[str, str] = {
-    "unsupported_type": "Refersion takes only identify and delete",
-    "integrations_disabled": "integrations.Refersion is false",
-    "all_disabled": "integrations.All is false and integrations.Refersion is not true",
+    "UNSUPPORTED_EVENT_TYPE": "Refersion takes only identify and delete",
+    "FILTERED_BY_INTEGRATIONS_OBJECT": "the integrations object turns Refersion off",
 }
+_REFERSION_OFF = "integrations.Refersion is false"
+_ALL_OFF = "integrations.All is false and integrations.Refersion is not true"
 
 
 @dataclass(frozen=True, slots=True)
 class RoutingDecision:
-    """``reason`` is ``None`` when the message goes to the destination."""
+    """``reason`` is ``None`` when the message goes to the destination; ``detail`` says why."""
 
     reason: str | None
+    detail: str | None = None
 
     @property
     def deliver(self) -> bool:
@@ -38,16 +41,18 @@ def route(message: Mapping[str, Any]) -> RoutingDecision:
     switches", so the default ``All: true`` applies.
     """
     if message.get("type") not in SUPPORTED_TYPES:
-        return RoutingDecision("unsupported_type")
+        return RoutingDecision("UNSUPPORTED_EVENT_TYPE", f"type {message.get('type')!r}")
     integrations = message.get("integrations")
     if not isinstance(integrations, dict):
         return RoutingDecision(None)
     if DESTINATION_NAME in integrations:
         # A destination's value may be an options object, which means "on".
         enabled = integrations[DESTINATION_NAME] is not False
-        return RoutingDecision(None if enabled else "integrations_disabled")
+        if enabled:
+            return RoutingDecision(None)
+        return RoutingDecision("FILTERED_BY_INTEGRATIONS_OBJECT", _REFERSION_OFF)
     if integrations.get("All") is False:
-        return RoutingDecision("all_disabled")
+        return RoutingDecision("FILTERED_BY_INTEGRATIONS_OBJECT", _ALL_OFF)
     return RoutingDecision(None)
 
 

@@ -120,7 +120,8 @@ async def flush(request: web.Request) -> web.Response:
 
 @routes.post("/_emulator/deliver")
 async def deliver(request: web.Request) -> web.Response:
-    """Take raw messages as Segment's delivery would hand them over (deletes, customer payloads)."""
+    """Deliver raw messages as Segment's delivery does (deletes, customer payloads): what it
+    is given, with no ingest dedupe, so the same messageId twice is delivered twice."""
     runtime = request.app[RUNTIME]
     raw = await read_body(request, limit=_DELIVER_LIMIT)
     messages = _messages(parse_json_body(raw))
@@ -135,7 +136,36 @@ async def deliver(request: web.Request) -> web.Response:
         trace = runtime.journal.new_trace("delivery", message)
         traces.append(trace)
         trace.add_hop("deliver", summary, ok=True)
-        runtime.accept(trace)
+        runtime.accept(trace, dedupe=False)
+    return await _delivered(request, traces)
+
+
+# Segment never delivers what its ingest dropped or a regulation suppressed.
+_NEVER_DELIVERED = frozenset({"ingest_rejected", "suppressed"})
+
+
+@routes.post("/_emulator/events/{trace_id}/redeliver")
+async def redeliver(request: web.Request) -> web.Response:
+    """Deliver an earlier event's message again, same messageId: Segment delivers at least
+    once, so a destination must absorb the same event twice."""
+    runtime = request.app[RUNTIME]
+    trace_id = request.match_info["trace_id"]
+    original = runtime.journal.get(trace_id)
+    if original is None:
+        raise BodyError(404, "not_found", f"no event with id {trace_id!r} in the journal")
+    if original.outcome in _NEVER_DELIVERED:
+        raise BodyError(
+            409,
+            "not_deliverable",
+            f"event {trace_id} was {original.outcome}; Segment never delivers it",
+        )
+    trace = runtime.redeliver(original, "POST /_emulator/events/{id}/redeliver")
+    return await _delivered(request, [trace])
+
+
+async def _delivered(request: web.Request, traces: list[Trace]) -> web.Response:
+    """Store ``traces``, wait for them unless ``?wait=false``, and answer with them."""
+    runtime = request.app[RUNTIME]
     try:
         await runtime.persist(traces)
     except JournalWriteError as exc:

@@ -25,7 +25,10 @@ from emulator.segment.regulations.book import RegulationBook
 from emulator.segment.regulations.suppression import SuppressionList
 from emulator.segment.routing import FILTER_REASONS, Deduplicator, route
 
-__all__ = ["Runtime"]
+__all__ = ["REDELIVERY", "Runtime"]
+
+REDELIVERY = "redelivery"
+"""The entry of a trace that delivers an earlier trace's message again."""
 
 
 class Runtime:
@@ -82,11 +85,19 @@ class Runtime:
             raise RuntimeError("the emulator is not bound to an address yet")
         return self.base_url
 
-    def accept(self, trace: Trace) -> None:
-        """Dedupe, route and queue a message that Segment has accepted."""
+    def accept(self, trace: Trace, *, dedupe: bool = True) -> None:
+        """Dedupe (unless ``dedupe`` is false), route and queue a message Segment accepted.
+
+        Segment's dedupe is an ingest step; its delivery (``/_emulator/deliver``, a
+        redelivery) sends what it is given.
+        """
         message: Any = trace.message
         message_id = trace.message_id
-        if message_id is not None and self.deduper.seen(message_id, now=self.clock.now()):
+        if (
+            dedupe
+            and message_id is not None
+            and self.deduper.seen(message_id, now=self.clock.now())
+        ):
             trace.outcome = "duplicate"
             trace.reason = "duplicate_message_id"
             trace.add_hop("dedupe", f"messageId {message_id} already seen; dropped", ok=False)
@@ -97,7 +108,10 @@ class Runtime:
             reason = decision.reason or "filtered"
             trace.outcome = "filtered"
             trace.reason = reason
-            trace.add_hop("routing", f"filtered: {FILTER_REASONS.get(reason, reason)}", ok=False)
+            why = FILTER_REASONS.get(reason, reason)
+            if decision.detail:
+                why += f" ({decision.detail})"
+            trace.add_hop("routing", f"filtered: {reason}: {why}", ok=False)
             self.journal.changed(trace)
             return
         contract = f"segment/{message['type']}"
@@ -110,6 +124,24 @@ class Runtime:
             violations=violations,
         )
         self.pipeline.enqueue(trace)
+        if trace.entry != REDELIVERY:
+            action = self.faults.decide("segment", str(message["type"]))
+            if action is not None:
+                self.redeliver(trace, f"fault rule {action.rule_id}")
+
+    def redeliver(self, original: Trace, why: str) -> Trace:
+        """Deliver ``original``'s message again, as a new trace: Segment delivers at least
+        once, so a destination can get the same event twice (docs/reason-codes.md)."""
+        trace = self.journal.new_trace(REDELIVERY, original.message)
+        trace.add_hop(
+            "redeliver",
+            f"delivered again ({why}): a copy of {original.id}, same messageId; Segment "
+            "delivers at least once",
+            ok=True,
+            detail={"original": original.id},
+        )
+        self.accept(trace, dedupe=False)
+        return trace
 
     async def accept_all(self, traces: Iterable[Trace], *, chunk: int = 100) -> None:
         """:meth:`accept` each trace, letting the event loop run between chunks.
@@ -169,7 +201,7 @@ class Runtime:
             self.durable.clear()
 
     def reconfigure(self, config: EmulatorConfig, *, mapping: MappingFn | None = None) -> None:
-        """Take new destination settings, API key and mapping while running (per-test settings).
+        """Take a new API key, choices about new affiliates and mapping while running.
 
         Only what is read per event changes: addresses, credentials and workers stay as started.
         """

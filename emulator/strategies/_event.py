@@ -19,7 +19,7 @@ class GeneratedEvent:
 
     ``stage`` is one of :data:`STAGES`. For ``refersion``, ``fields`` are the values the
     Refersion request must carry (for an identify also what ``affiliate/get`` must return;
-    the generated ``password`` and the settings-driven ``status``/``send_welcome``/``offer``
+    the generated ``password`` and the emulator-chosen ``status``/``send_welcome``/``offer``
     are not included); any optional affiliate field not listed must stay unset. For
     ``destination`` and ``ingest``, ``reason`` is the code it must be turned away with
     (:data:`emulator.destination.mapping.REJECTION_REASONS`, or Segment's ingest and request codes).

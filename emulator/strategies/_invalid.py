@@ -30,7 +30,7 @@ _JSON_TYPE_VALUES: Mapping[str, st.SearchStrategy[Any]] = {
 # Segment's ingest code for a field of segment/message whose type the contract forbids. null
 # is left out: the Tracking API reads a null field as an absent one.
 INGEST_TYPE_RULES: Mapping[str, str] = {
-    "type": "type_not_valid",
+    "type": "invalid_type",
     "userId": "id_not_string",
     "anonymousId": "id_not_string",
     "messageId": "message_id_invalid",

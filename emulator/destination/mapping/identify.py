@@ -116,19 +116,24 @@ def _resolved(
     return tuple(part)
 
 
+# The destination's one Segment setting is its API key; these are the emulator's choices
+# about new affiliates, which no trait carries and no source documents (assumptions).
+_CHOSEN = "emulator's choice for new affiliates (an assumption, not a Segment setting) → {}"
+
+
 def _settings_entries(settings: MappingSettings) -> list[LineageEntry]:
     entries = [
-        LineageEntry("settings:status", "status", "destination setting → status", settings.status),
+        LineageEntry("settings:status", "status", _CHOSEN.format("status"), settings.status),
         LineageEntry(
             "settings:send_welcome",
             "send_welcome",
-            "destination setting → send_welcome",
+            _CHOSEN.format("send_welcome"),
             settings.send_welcome,
         ),
     ]
     if settings.offer:
         entries.append(
-            LineageEntry("settings:offer", "offer", "destination setting → offer", settings.offer)
+            LineageEntry("settings:offer", "offer", _CHOSEN.format("offer"), settings.offer)
         )
     return entries
 

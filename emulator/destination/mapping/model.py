@@ -147,7 +147,12 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MappingSettings:
-    """Destination settings the mapping needs; values are sent to Refersion verbatim.
+    """What the mapping sends for new affiliates besides traits; values go to Refersion verbatim.
+
+    None of these is a Segment setting (the destination has one, the API key): Refersion's
+    ``affiliate/new`` needs a ``status`` and takes ``send_welcome`` and ``offer``, no trait
+    carries them, and no source says what Refersion's Segment integration sends. They are the
+    emulator's choices (assumptions), switchable per run.
 
     No validation happens here, so contract checks can send a bad ``status`` on purpose;
     :meth:`from_destination` is the validated path. ``assumptions`` holds the variants of the
@@ -187,7 +192,8 @@ class Mapping(Protocol):
     """The pluggable mapping interface; :func:`~emulator.destination.mapping.map_message` is one.
 
     Called once per message, with the message as it was delivered, unchanged (any JSON value)
-    and the destination settings; returns the Refersion request to make or the reason not to.
+    and the settings (the emulator's choices about new affiliates); returns the Refersion
+    request to make or the reason not to.
     Implementations must not raise on any input: every problem is a :class:`Rejection`.
     Plug one in with ``--mapping package.module:callable``, ``Emulator(mapping=…)`` or the
     pytest marker's ``mapping=``.

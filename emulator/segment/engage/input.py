@@ -16,7 +16,9 @@ from emulator.segment.engage.keys import engage_key
 
 __all__ = [
     "COMPUTATION_CLASSES",
+    "DEFAULT_INITIAL_SYNC_DELAY",
     "DEFAULT_SYNC_INTERVAL",
+    "DEFAULT_SYNC_INTERVAL_MAX",
     "Computation",
     "EngageInputError",
     "Member",
@@ -37,12 +39,16 @@ _DEFINITION_FIELDS = frozenset(
         "includeTraits",
         "initialSyncDelay",
         "syncInterval",
+        "syncIntervalMax",
     }
 )
 _MEMBER_FIELDS = frozenset({"userId", "anonymousId", "email", "emails", "traits", "value"})
-# One hour between syncs is this emulator's choice; Engage documents no fixed cadence for
-# event destinations (README "Decisions").
-DEFAULT_SYNC_INTERVAL = 3600.0
+# Engage's initial sync of a new audience can take six hours or more; after it, Engage syncs
+# every two to three hours (docs/reason-codes.md, "Engage timing"). The simulated clock
+# follows that by default: nothing waits, the syncs' times say so.
+DEFAULT_INITIAL_SYNC_DELAY = 6 * 3600.0
+DEFAULT_SYNC_INTERVAL = 2 * 3600.0
+DEFAULT_SYNC_INTERVAL_MAX = 3 * 3600.0
 
 
 class EngageInputError(InputError):
@@ -60,6 +66,8 @@ class Computation:
 
     ``include_traits`` are the profile traits Engage adds to each identify ("Include
     traits" in the destination settings of the audience); times are simulated epoch seconds.
+    Each incremental sync comes a drawn time between ``sync_interval`` and
+    ``sync_interval_max`` after the previous one (equal bounds: a fixed cadence).
     """
 
     name: str
@@ -68,8 +76,9 @@ class Computation:
     computation_id: str
     space_id: str
     include_traits: tuple[str, ...] = ()
-    initial_sync_delay: float = 0.0
+    initial_sync_delay: float = DEFAULT_INITIAL_SYNC_DELAY
     sync_interval: float = DEFAULT_SYNC_INTERVAL
+    sync_interval_max: float = DEFAULT_SYNC_INTERVAL_MAX
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +90,7 @@ class Computation:
             "includeTraits": list(self.include_traits),
             "initialSyncDelay": self.initial_sync_delay,
             "syncInterval": self.sync_interval,
+            "syncIntervalMax": self.sync_interval_max,
         }
 
 
@@ -135,9 +145,22 @@ def parse_computation(
         computation_id=_text(data, "computationId") or new_id(_ID_PREFIX[computation_class]),
         space_id=_text(data, "spaceId") or default_space,
         include_traits=_names(data.get("includeTraits", []), "includeTraits"),
-        initial_sync_delay=_seconds(data, "initialSyncDelay", 0.0),
-        sync_interval=_seconds(data, "syncInterval", DEFAULT_SYNC_INTERVAL),
+        initial_sync_delay=_seconds(data, "initialSyncDelay", DEFAULT_INITIAL_SYNC_DELAY),
+        **_interval(data),
     )
+
+
+def _interval(data: Mapping[str, Any]) -> dict[str, float]:
+    """The bounds of the time between syncs; ``syncInterval`` alone is a fixed cadence."""
+    low = _seconds(data, "syncInterval", DEFAULT_SYNC_INTERVAL)
+    fixed = "syncInterval" in data and "syncIntervalMax" not in data
+    high = low if fixed else _seconds(data, "syncIntervalMax", DEFAULT_SYNC_INTERVAL_MAX)
+    if high < low:
+        raise EngageInputError(
+            "syncIntervalMax",
+            f"syncIntervalMax ({high:g} s) must be at least syncInterval ({low:g} s)",
+        )
+    return {"sync_interval": low, "sync_interval_max": high}
 
 
 def parse_members(data: Any, *, computation: Computation, limit: int) -> list[Member]:

@@ -90,6 +90,7 @@ class SyncResult:
     at: float
     changes: tuple[SyncChange, ...]
     sent: tuple[SyncedMessage, ...]
+    next_at: float
 
     @property
     def kind(self) -> str:
@@ -105,9 +106,7 @@ class SyncResult:
             "sync": self.number,
             "kind": self.kind,
             "at": format_timestamp(datetime.fromtimestamp(self.at, UTC)),
-            "nextSyncAt": format_timestamp(
-                datetime.fromtimestamp(self.at + self.computation.sync_interval, UTC)
-            ),
+            "nextSyncAt": format_timestamp(datetime.fromtimestamp(self.next_at, UTC)),
             "changes": [change.to_dict() for change in self.changes],
             "messages": len(self.messages),
         }
@@ -120,6 +119,7 @@ class _State:
     members: dict[str, Member] | None = None
     syncs: int = 0
     last_at: float | None = None
+    next_at: float | None = None
 
 
 class EngageSpace:
@@ -174,7 +174,12 @@ class EngageSpace:
         state.members = snapshot
         state.syncs += 1
         state.last_at = when
-        return SyncResult(computation, state.syncs, when, tuple(changes), sent)
+        state.next_at = when + self._next_interval(computation)
+        return SyncResult(computation, state.syncs, when, tuple(changes), sent, state.next_at)
+
+    def _next_interval(self, computation: Computation) -> float:
+        low, high = computation.sync_interval, computation.sync_interval_max
+        return low if high == low else self._rng.uniform(low, high)
 
     def _state(self, key: str) -> _State:
         state = self._states.get(key)
@@ -186,12 +191,12 @@ class EngageSpace:
         return state
 
     def _when(self, state: _State, at: float | None) -> float:
-        interval = state.computation.sync_interval
+        interval = state.computation.sync_interval_max
         if at is None:
-            if state.last_at is None:
+            if state.next_at is None:
                 when = state.created_at + state.computation.initial_sync_delay
             else:
-                when = state.last_at + interval
+                when = state.next_at
         elif state.last_at is not None and at < state.last_at:
             previous = format_timestamp(datetime.fromtimestamp(state.last_at, UTC))
             raise EngageInputError("at", f"at is before the previous sync ({previous})")
@@ -201,7 +206,7 @@ class EngageSpace:
             # Every answer shows nextSyncAt, which must still be a date.
             raise EngageInputError(
                 "at",
-                f"the sync after this one (syncInterval {interval:g} s later) would fall after "
+                f"the sync after this one (up to {interval:g} s later) would fall after "
                 "the year 9999; give an earlier at",
             )
         return when

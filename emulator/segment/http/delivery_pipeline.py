@@ -213,6 +213,9 @@ class DeliveryPipeline:
 
     async def _attempt(self, trace: Trace) -> None:
         runtime = self._runtime
+        if not runtime.config.effective_api_key.strip():
+            self._refuse_settings(trace)
+            return
         clock = runtime.clock
         now = clock.now()
         if trace.first_attempt_at is None:
@@ -296,6 +299,21 @@ class DeliveryPipeline:
                 trace.reason = None if delivered else verdict.label
             self._outstanding.discard(trace.id)
         runtime.journal.changed(trace)
+
+    def _refuse_settings(self, trace: Trace) -> None:
+        """The destination's one required setting, the API key, is empty: Segment discards
+        the event as ``INVALID_SETTINGS`` without sending it (docs/reason-codes.md)."""
+        trace.add_hop(
+            "delivery",
+            "not sent: the destination's API key setting is empty → discarded.INVALID_SETTINGS",
+            ok=False,
+            detail={"classification": "discarded.INVALID_SETTINGS"},
+        )
+        trace.outcome = "discarded"
+        trace.reason = "INVALID_SETTINGS"
+        trace.next_attempt_at = None
+        self._outstanding.discard(trace.id)
+        self._runtime.journal.changed(trace)
 
     def _headers_for(self, api_key: str) -> tuple[dict[str, str], dict[str, str]]:
         """Segment's request headers for ``api_key``, and the same with the key masked."""

@@ -134,9 +134,9 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         trace = runtime.journal.new_trace("tracking-api", message)
         trace_ids.append(trace.id)
         traces.append(trace)
-        reason = "invalid_write_key" if key_refused else event.reason
+        reason = "project_not_found" if key_refused else event.reason
         if reason is not None or event.message is None:
-            reason = reason or "message_not_object"
+            reason = reason or "bad_request"
             trace.outcome = "ingest_rejected"
             trace.reason = reason
             detail = event.detail or INGEST_REASONS.get(reason, reason)

@@ -48,7 +48,8 @@ class CaseResult:
 
 
 def config_for(case: Case, base: EmulatorConfig) -> EmulatorConfig:
-    """The base configuration with the case's destination settings and pinned assumptions."""
+    """The base configuration with the case's settings applied (the API key, the emulator's
+    choices about new affiliates) and its pinned assumptions."""
     settings = dict(case.settings)
     api_key = settings.pop("api_key", base.api_key)
     destination = (

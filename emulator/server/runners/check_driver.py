@@ -224,9 +224,7 @@ class HttpDriver:
             self._identified[user_id] = email if isinstance(email, str) else None
 
     async def _redeliver(self, message: Mapping[str, Any]) -> Delivered:
-        message_id = message.get("messageId")
-        if isinstance(message_id, str):
-            self._emulator.runtime.deduper.forget(message_id)
+        # Segment's delivery has no dedupe: the same messageId is simply delivered again.
         [delivered] = await self._send([message], "delivery")
         return delivered
 
