@@ -3,12 +3,23 @@
 Pure decisions over plain request facts; ``server/access_middleware.py`` applies them.
 
 * Bound to loopback (the default), every request must name a loopback host in ``Host``, so a
-  web page cannot reach the emulator by rebinding its own domain name to 127.0.0.1.
+  web page cannot reach the emulator by rebinding its own domain name to 127.0.0.1. Exposed
+  (``--allow-remote``), the check stays on: ``Host`` may also be an IP address (typed by a
+  person, never a rebound name) or one of the names the user exposes it under
+  (``--allow-host``).
+* Exposed, the fake Refersion API and ``/destination`` refuse requests from other machines
+  while the fake account uses its default keys: they are printed in the docs, so anyone on the
+  network could read the affiliates' personal data with them.
 * With a control token (required when bound to any other address), ``/_emulator/*`` answers
   only requests that carry it; it is compared in constant time.
-* Requests that could change state on ``/_emulator/*`` are refused when a browser says they
-  come from another site (``Sec-Fetch-Site``) or another origin (``Origin``). Clients that send
-  neither header (curl, scripts, Segment libraries) are not browsers and are let through.
+* Requests that could change state are refused when a browser says they come from another
+  site (``Sec-Fetch-Site``) or another origin (``Origin``): on ``/_emulator/*``, on Segment's
+  Public API (``/regulations``), on ``/destination`` and on the fake Refersion API, none of
+  which a web page has any business driving. A ``text/plain`` or form POST needs no CORS
+  preflight, so refusing by content type would not be enough. The one exception is the
+  Tracking API (``/v1/*``), which Segment's browser library (analytics.js) posts to from any
+  site. Clients that send neither header (curl, scripts, Segment's servers and libraries) are
+  not browsers and are let through.
 """
 
 from __future__ import annotations
@@ -31,6 +42,10 @@ __all__ = [
 ]
 
 CONTROL_PREFIX = "/_emulator"
+# What the fake account's keys open: refused to other machines while they are the defaults.
+_KEYED_PREFIXES = ("/refersion/", "/destination")
+# Segment's Tracking API answers browsers on every site; nothing else here does.
+_BROWSER_SURFACE = "/v1/"
 MIN_TOKEN_LENGTH = 16
 TOKEN_COOKIE = "emulator_token"  # noqa: S105 (a cookie name)
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -44,6 +59,10 @@ class AccessPolicy:
 
     loopback_only: bool
     control_token: str | None = None
+    allowed_hosts: frozenset[str] = frozenset()
+    """Host names allowed besides loopback names and IP addresses, when not loopback-only."""
+    default_keys: bool = False
+    """The fake account takes its public default keys: refused to other machines."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,22 +109,40 @@ def check_access(
     origin: str | None,
     sec_fetch_site: str | None,
     tokens: tuple[str | None, ...] = (),
+    peer: str | None = None,
 ) -> Refusal | None:
     """The refusal for this request, or ``None`` when it may proceed.
 
     ``own_origin`` is ``scheme://host[:port]`` as the request addressed this server; ``tokens``
-    are every control token the request carries (bearer, header, cookie, query).
+    are every control token the request carries (bearer, header, cookie, query); ``peer`` is
+    the address the request came from.
     """
-    if policy.loopback_only and host is not None and not is_loopback_host(_host_name(host)):
+    if host is not None and not _host_allowed(policy, _host_name(host)):
+        if policy.loopback_only:
+            return Refusal(
+                403,
+                "host_not_allowed",
+                f"Host {host!r} is not a loopback name; the emulator is bound to loopback and "
+                "answers only requests addressed to localhost or a loopback address",
+            )
         return Refusal(
             403,
             "host_not_allowed",
-            f"Host {host!r} is not a loopback name; the emulator is bound to loopback and "
-            "answers only requests addressed to localhost or a loopback address",
+            f"Host {host!r} is not a name this emulator is exposed under; start it with "
+            f"--allow-host {_host_name(host)} to allow it (names are checked so that a web "
+            "page cannot reach the emulator by rebinding its own domain name)",
         )
-    if not (path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")):
-        return None
-    if policy.control_token is not None:
+    keyed = path.startswith(_KEYED_PREFIXES)
+    if keyed and policy.default_keys and peer is not None and not is_loopback_host(peer):
+        return Refusal(
+            403,
+            "default_keys_refused",
+            f"{path} takes no requests from other machines while the fake Refersion account "
+            "uses its default keys, which are public; start the emulator with --public-key, "
+            "--secret-key and --api-key of your own",
+        )
+    is_control = path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+    if is_control and policy.control_token is not None:
         sent = [token for token in tokens if token]
         if not sent:
             return Refusal(
@@ -118,7 +155,7 @@ def check_access(
         matches = [token_matches(token, policy.control_token) for token in sent]
         if not any(matches):
             return Refusal(401, "token_invalid", "the control token does not match")
-    if method.upper() not in _STATE_CHANGING:
+    if method.upper() not in _STATE_CHANGING or path.startswith(_BROWSER_SURFACE):
         return None
     if sec_fetch_site is not None and sec_fetch_site.lower() not in _BROWSER_SAME_ORIGIN:
         return Refusal(
@@ -135,6 +172,18 @@ def check_access(
             f"({method} {path}); only {own_origin} may",
         )
     return None
+
+
+def _host_allowed(policy: AccessPolicy, name: str) -> bool:
+    if is_loopback_host(name):
+        return True
+    if policy.loopback_only:
+        return False
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return name.rstrip(".").lower() in policy.allowed_hosts
+    return True
 
 
 def _host_name(host: str) -> str:

@@ -107,6 +107,9 @@ class EmulatorConfig:
     body_timeout: float = 30.0
     # When set, /_emulator/* answers only requests carrying it; required off loopback.
     control_token: str | None = field(default=None, repr=False)
+    # Exposed (host not loopback): the Host names requests may carry besides loopback names
+    # and IP addresses, so a web page cannot reach the emulator by rebinding its own domain.
+    allowed_hosts: tuple[str, ...] = ()
     # Tracking-API requests wait while this many events are queued for delivery, so a client
     # sending faster than the pipeline delivers cannot grow memory without bound.
     delivery_backlog: int = 2_000
@@ -143,6 +146,12 @@ class EmulatorConfig:
             )
         if self.delivery_backlog < 1:
             raise ConfigError(f"delivery_backlog must be at least 1, got {self.delivery_backlog}")
+
+    @property
+    def default_keys(self) -> bool:
+        """Whether the fake account still takes its default keys, which anyone can read."""
+        default = RefersionCredentials()
+        return self.credentials == default or self.effective_api_key == default.api_key
 
     @property
     def effective_api_key(self) -> str:

@@ -1,4 +1,4 @@
-"""Structural limits on parsed JSON bodies: nesting depth, string length, fields per object.
+"""Limits on parsed JSON bodies: nesting depth, string length, fields per object, strictness.
 
 Pure: the HTTP adapters parse a body, then call :func:`check_json_limits` before anything
 else looks at it. Segment documents no depth, width or string limit, only sizes: 32 KB per
@@ -8,10 +8,20 @@ character at least one), and they still stop pathological bodies on the surfaces
 to 4 MB. The depth limit is the one that a body within Segment's sizes can reach: Python's
 JSON parser and encoder recurse, so the emulator refuses, with a 400 naming ``max_depth``,
 what it could not carry through the journal; 512 levels is far above any real message.
+
+Besides the size limits it refuses what Python's ``json`` module accepts but JSON and Unicode
+do not: strings holding a lone UTF-16 surrogate (``"\\udc00"``, or CESU-8 bytes, which
+``json.loads`` decodes to the same) and the non-finite numbers ``NaN``, ``Infinity`` and
+overflowing ones like ``1e400``. Neither can be stored in SQLite, written as strict JSON or
+sent on as UTF-8, so nothing downstream must ever meet one (docs/reliability.md).
+:func:`strict_dumps` is how the emulator writes JSON, so nothing it writes holds one either.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +33,12 @@ __all__ = [
     "JsonLimitExceeded",
     "JsonLimits",
     "check_json_limits",
+    "strict_dumps",
+    "strict_loads",
 ]
 
 _MAX_SHOWN_POINTER = 120
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 SEGMENT_MESSAGE_BYTES = 32 * 1024
 """Segment's documented size limit for one Tracking API message."""
@@ -45,8 +58,12 @@ class JsonLimits:
     """Members of any one object: each costs at least 4 bytes (``"":0``) and a comma."""
 
 
+# Strictness only: answers from other servers are read up to a byte limit already.
+_ANY_SIZE = JsonLimits(max_depth=10**6, max_string_length=10**9, max_object_fields=10**9)
+
+
 class JsonLimitExceeded(EmulatorError):
-    """A body breaks one of :class:`JsonLimits`; ``code`` names the limit for the 4xx answer."""
+    """A body breaks one of :class:`JsonLimits` or is not strict JSON; ``code`` names the rule."""
 
     def __init__(self, code: str, pointer: str, message: str) -> None:
         super().__init__(message)
@@ -74,7 +91,22 @@ def check_json_limits(value: Any, limits: JsonLimits = JsonLimits(), *, what: st
                     f"{what} has a string of {len(item)} characters at {_shown(path)}; "
                     f"the limit is {limits.max_string_length} characters (max_string_length)",
                 )
+            if not item.isascii() and (found := _LONE_SURROGATE.search(item)) is not None:
+                raise JsonLimitExceeded(
+                    "invalid_unicode",
+                    _pointer(path),
+                    f"{what} has a string that is not valid Unicode at {_shown(path)}: it holds "
+                    f"a lone surrogate U+{ord(found.group()):04X} (from a \\u escape or "
+                    "CESU-8 bytes), which UTF-8 cannot carry (invalid_unicode)",
+                )
             continue
+        if isinstance(item, float) and not math.isfinite(item):
+            raise JsonLimitExceeded(
+                "non_finite_number",
+                _pointer(path),
+                f"{what} has the number {item!r} at {_shown(path)}; JSON numbers are finite "
+                "(NaN, Infinity and numbers beyond ±1.8e308 are not) (non_finite_number)",
+            )
         if not isinstance(item, dict | list):
             continue
         if depth > limits.max_depth:
@@ -98,11 +130,33 @@ def check_json_limits(value: Any, limits: JsonLimits = JsonLimits(), *, what: st
             pending.append((child, depth + 1, (path, key)))
 
 
+def strict_dumps(value: Any, *, compact: bool = False) -> str:
+    """``value`` as JSON that any strict parser reads: ``ValueError`` on NaN or Infinity."""
+    separators = (",", ":") if compact else None
+    return json.dumps(value, allow_nan=False, separators=separators)
+
+
+def strict_loads(raw: bytes | str) -> Any:
+    """``raw`` parsed as JSON, or ``ValueError`` if it is not strict JSON.
+
+    For answers the emulator reads from other servers (a destination, Refersion): what it
+    keeps of them must be as strict as what it takes from clients.
+    """
+    value = json.loads(raw)
+    try:
+        check_json_limits(value, _ANY_SIZE, what="the answer")
+    except JsonLimitExceeded as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
 def _pointer(path: _Path) -> str:
     tokens: list[str] = []
     while path is not None:
         path, token = path
-        tokens.append(str(token).replace("~", "~0").replace("/", "~1"))
+        # A key may itself hold a lone surrogate: name it as a \u escape, never echo it.
+        shown = str(token).encode("utf-8", "backslashreplace").decode("utf-8")
+        tokens.append(shown.replace("~", "~0").replace("/", "~1"))
     return "".join(f"/{token}" for token in reversed(tokens))
 
 

@@ -54,7 +54,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "emulator.contract_checks": frozenset(
         {"emulator.emails", "emulator.errors", "emulator.secrets_mask"}
     ),
-    "emulator.journal": frozenset({"emulator.contract_checks", "emulator.errors"}),
+    "emulator.journal": frozenset(
+        {"emulator.contract_checks", "emulator.errors", "emulator.json_limits"}
+    ),
     "emulator.segment": frozenset(
         {
             "emulator.assumptions",
@@ -108,6 +110,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "emulator.config",
             "emulator.contract_checks",
             "emulator.journal",
+            "emulator.json_limits",
             "emulator.secrets_mask",
             "emulator.segment",
             "emulator.web",
@@ -121,12 +124,19 @@ ALLOWED: dict[str, frozenset[str]] = {
             "emulator.destination",
             "emulator.errors",
             "emulator.journal",
+            "emulator.json_limits",
             "emulator.secrets_mask",
             "emulator.web",
         }
     ),
     "emulator.fake_refersion.http": frozenset(
-        {"emulator.assumptions", "emulator.config", "emulator.fake_refersion", "emulator.web"}
+        {
+            "emulator.assumptions",
+            "emulator.config",
+            "emulator.fake_refersion",
+            "emulator.json_limits",
+            "emulator.web",
+        }
     ),
     "emulator.faults.http": frozenset(
         {"emulator.fake_refersion.http", "emulator.faults", "emulator.web"}

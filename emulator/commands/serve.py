@@ -54,6 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="allow --host to be an address other than loopback (then /_emulator/* needs a token)",
     )
     parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --allow-remote: a host name clients reach the emulator under (repeatable; "
+        "loopback names and IP addresses are always allowed)",
+    )
+    parser.add_argument(
         "--control-token",
         help=f"token /_emulator/* requires (default: ${TOKEN_ENV}; generated when --host is "
         "not loopback)",
@@ -86,7 +94,12 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
     if args.journal_cap is not None:
         durability["journal_cap"] = args.journal_cap
     config = config_from_args(
-        args, host=args.host, port=args.port, control_token=token, **durability
+        args,
+        host=args.host,
+        port=args.port,
+        control_token=token,
+        allowed_hosts=tuple(args.allow_host),
+        **durability,
     )
     return asyncio.run(
         _serve_async(config, mapping_from_args(args), stdout, stderr, token_generated=generated)
@@ -214,10 +227,23 @@ def exposure_note(config: EmulatorConfig, token_file: Path | None) -> str:
         "  a browser can open /_emulator/…?token=<token> once (it then sets a cookie).",
     ]
     if not is_loopback_host(config.host):
-        lines.append(
-            f"  Listening on {config.host}: the Tracking API, /destination and the fake Refersion "
-            "API are reachable from the network with their usual (emulated) credentials."
-        )
+        names = ", ".join(config.allowed_hosts) or "none given (add --allow-host NAME)"
+        lines += [
+            f"  WARNING: listening on {config.host}, reachable from the network. Requests must",
+            "  address it by a loopback name, an IP address, or a name given with --allow-host:",
+            f"  {names}.",
+        ]
+        if config.default_keys:
+            lines.append(
+                "  The fake Refersion account uses its default keys, which are public: "
+                "/refersion/v2 and /destination refuse other machines until you start it "
+                "with --public-key, --secret-key and --api-key of your own."
+            )
+        else:
+            lines.append(
+                "  The Tracking API, /destination and the fake Refersion API take requests "
+                "from the network with the keys you set."
+            )
     return "\n".join(lines)
 
 

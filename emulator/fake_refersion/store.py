@@ -103,7 +103,7 @@ _INSERT = (
     f" VALUES ({', '.join(f':{name}' for name in _INSERTED)})"
 )
 
-_SCHEMA = """
+_TABLE = """
 CREATE TABLE IF NOT EXISTS affiliates (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     code TEXT NOT NULL UNIQUE,
@@ -126,7 +126,10 @@ CREATE TABLE IF NOT EXISTS affiliates (
     unique_merchant_id TEXT,
     conversion_trigger_coupon TEXT,
     created_at TEXT NOT NULL
-);
+)
+"""
+_TABLE_COLUMNS = ("id", *_INSERTED)
+_INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS affiliates_email_key ON affiliates (email_key);
 CREATE INDEX IF NOT EXISTS affiliates_unique_merchant_id ON affiliates (unique_merchant_id);
 """
@@ -170,6 +173,14 @@ class AffiliateStore:
         # One connection guarded by a lock: callers may come from an executor thread.
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        try:
+            self._open()
+        except (sqlite3.Error, StoreError) as exc:
+            self._conn.close()
+            problem = exc if isinstance(exc, StoreError) else f"cannot use it ({exc})"
+            raise StoreError(f"affiliate store {path}: {problem}") from None
+
+    def _open(self) -> None:
         self._conn.create_function("casefold", 1, _casefold, deterministic=True)
         self._conn.execute("PRAGMA secure_delete = ON")
         if self._is_file:
@@ -177,7 +188,17 @@ class AffiliateStore:
             # A commit survives the process being killed; only a power cut can undo the last
             # few. An fsync per affiliate would stall the event loop the fake runs on.
             self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.executescript(_SCHEMA)
+        self._conn.execute(_TABLE)
+        # A file made by something else may hold an affiliates table of its own.
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(affiliates)")}
+        missing = [name for name in _TABLE_COLUMNS if name not in columns]
+        if missing:
+            raise StoreError(
+                f"its affiliates table is not the fake Refersion's (no column "
+                f"{', '.join(missing[:3])}{'…' if len(missing) > 3 else ''}); use another "
+                "file, or drop that table"
+            )
+        self._conn.executescript(_INDEXES)
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO sqlite_sequence (name, seq) SELECT 'affiliates', ? WHERE NOT EXISTS"
@@ -199,6 +220,14 @@ class AffiliateStore:
         with self._lock:
             self._seed = seed
             self._rng = random.Random(seed)
+            # A file from an earlier run holds the codes this seed drew first: go on from
+            # where that run stopped rather than draw them again, one collision each (past
+            # a hundred affiliates, every new one failed).
+            (sequence,) = self._conn.execute(
+                "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'affiliates'"
+            ).fetchone()
+            for _ in range(max(0, int(sequence) - (FIRST_AFFILIATE_ID - 1))):
+                self._new_code()
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -61,6 +61,7 @@ REASON_FIXES: Mapping[str, str] = MappingProxyType(
         "context_not_object": "send context as a JSON object",
         "integrations_not_object": "send integrations as a JSON object",
         "timestamp_invalid": "send timestamp and sentAt as ISO 8601 dates",
+        "journal_unavailable": "free space for the journal file, then send the request again",
         # Routing and dedupe.
         "UNSUPPORTED_EVENT_TYPE": "Refersion takes only identify and delete; send an identify call",
         "FILTERED_BY_INTEGRATIONS_OBJECT": (

@@ -471,4 +471,5 @@ class Journal:
 def trace_sequence(trace_id: str) -> int:
     """The number in a trace id (``t000042`` → 42); ids count up in arrival order."""
     digits = trace_id[1:]
-    return int(digits) if digits.isdigit() else 0
+    # ASCII and short: "t²" or a 5,000-digit id is no trace's id, not an error.
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 19 else 0

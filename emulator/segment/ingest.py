@@ -69,6 +69,8 @@ INGEST_REASONS: Mapping[str, str] = {
     "context_not_object": "context is not an object",
     "integrations_not_object": "integrations is not an object",
     "timestamp_invalid": "timestamp, sentAt or originalTimestamp is not an ISO 8601 date",
+    "journal_unavailable": "the journal file could not be written; the request was answered "
+    "503 and nothing of it was kept",
 }
 
 
@@ -173,7 +175,9 @@ def parse_tracking_request(
             f"{limits.batch_events}",
         )
     for index, item in enumerate(items):
-        size = len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode())
+        # surrogatepass: a lone surrogate is refused below, naming where it is.
+        compact = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+        size = len(compact.encode("utf-8", "surrogatepass"))
         if size > limits.message_bytes:
             raise TrackingRequestError(
                 "message_too_large",

@@ -27,7 +27,10 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     """Refuse with a JSON 401/403 what :func:`emulator.access.check_access` refuses."""
     config = request.app[RUNTIME].config
     policy = AccessPolicy(
-        loopback_only=is_loopback_host(config.host), control_token=config.control_token
+        loopback_only=is_loopback_host(config.host),
+        control_token=config.control_token,
+        allowed_hosts=frozenset(name.rstrip(".").lower() for name in config.allowed_hosts),
+        default_keys=config.default_keys,
     )
     query_token = request.query.get("token")
     refusal = check_access(
@@ -38,6 +41,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         host=request.headers.get("Host"),
         origin=request.headers.get("Origin"),
         sec_fetch_site=request.headers.get("Sec-Fetch-Site"),
+        peer=request.remote,
         tokens=(
             _bearer(request.headers.get("Authorization")),
             request.headers.get(_TOKEN_HEADER),

@@ -16,7 +16,7 @@ from aiohttp import web
 from emulator.assumptions import ASSUMPTIONS, AssumptionChoices, UnknownAssumption
 from emulator.server.keys import RUNTIME
 from emulator.server.runtime import Runtime
-from emulator.web.errors import read_body, read_json_object
+from emulator.web.errors import json_response, read_body, read_json_object
 
 __all__ = ["routes"]
 
@@ -27,7 +27,7 @@ _BODY_LIMIT = 64 * 1024
 
 @routes.get("/_emulator/assumptions")
 async def get_assumptions(request: web.Request) -> web.Response:
-    return web.json_response(_shown(request.app[RUNTIME]))
+    return json_response(_shown(request.app[RUNTIME]))
 
 
 @routes.put("/_emulator/assumptions")
@@ -51,12 +51,12 @@ async def put_assumptions(request: web.Request) -> web.Response:
     config = dataclasses.replace(runtime.config, assumptions=choices)
     # The mapping in use (built-in or plugged in) stays; only the variants change.
     runtime.reconfigure(config, mapping=runtime.mapping)
-    return web.json_response(_shown(runtime))
+    return json_response(_shown(runtime))
 
 
 def _refused(message: str, field: str) -> web.Response:
     body = {"code": "invalid_assumption", "message": message, "field": field}
-    return web.json_response(body, status=400)
+    return json_response(body, status=400)
 
 
 def _shown(runtime: Runtime) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
@@ -13,7 +14,7 @@ from emulator.journal.reconcile import reconcile
 from emulator.journal.traces import OUTCOMES, Trace
 from emulator.server.keys import RUNTIME
 from emulator.version import __version__
-from emulator.web.errors import BodyError, parse_json_body, read_body
+from emulator.web.errors import BodyError, json_response, parse_json_body, read_body
 
 __all__ = ["routes"]
 
@@ -21,14 +22,17 @@ routes = web.RouteTableDef()
 
 _STARTED = time.monotonic()
 _DELIVER_LIMIT = 4 * 1024 * 1024
+_SECONDS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,6})?")
 
 
 @routes.get("/_emulator/health")
 async def health(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    return web.json_response(
+    return json_response(
         {
-            "status": "ok",
+            "status": runtime.incidents.status,
+            "incidents": [incident.to_dict() for incident in runtime.incidents.recent()],
+            "incidentCount": runtime.incidents.total,
             "version": __version__,
             "uptimeSeconds": round(time.monotonic() - _STARTED, 3),
             "events": len(runtime.journal),
@@ -61,22 +65,26 @@ async def list_events(request: web.Request) -> web.Response:
     )
     full = query.get("full") in ("1", "true")
     items = [t.to_dict() if full else t.summary_dict() for t in traces]
-    return web.json_response({"events": items, "count": len(items)})
+    return json_response({"events": items, "count": len(items)})
 
 
 @routes.get("/_emulator/events/{trace_id}")
 async def get_event(request: web.Request) -> web.Response:
     trace_id = request.match_info["trace_id"]
-    trace = request.app[RUNTIME].journal.get(trace_id)
+    runtime = request.app[RUNTIME]
+    trace = runtime.journal.get(trace_id)
+    if trace is None and runtime.durable is not None:
+        # Beyond the in-memory cap: the journal file still has it.
+        trace = await runtime.durable.fetch(trace_id)
     if trace is None:
         raise BodyError(404, "not_found", f"no event with id {trace_id!r} in the journal")
-    return web.json_response(trace.to_dict())
+    return json_response(trace.to_dict())
 
 
 @routes.get("/_emulator/affiliates")
 async def affiliates(request: web.Request) -> web.Response:
     items = [a.to_public_dict() for a in request.app[RUNTIME].store.all()]
-    return web.json_response({"affiliates": items, "count": len(items)})
+    return json_response({"affiliates": items, "count": len(items)})
 
 
 @routes.get("/_emulator/report")
@@ -88,7 +96,7 @@ async def report(request: web.Request) -> web.Response:
     outcomes: dict[str, int] = {}
     for (outcome, _reason), count in tallies.items():
         outcomes[outcome] = outcomes.get(outcome, 0) + count
-    return web.json_response(
+    return json_response(
         {
             **reconcile(tallies).to_dict(),
             "outcomes": dict(sorted(outcomes.items())),
@@ -107,7 +115,7 @@ async def report(request: web.Request) -> web.Response:
 @routes.post("/_emulator/reset")
 async def reset(request: web.Request) -> web.Response:
     request.app[RUNTIME].reset()
-    return web.json_response({"reset": True})
+    return json_response({"reset": True})
 
 
 @routes.post("/_emulator/flush")
@@ -115,7 +123,7 @@ async def flush(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     timeout = _float_param(request.query.get("timeout"), name="timeout", default=10.0)
     idle = await runtime.pipeline.wait_idle(timeout)
-    return web.json_response({"idle": idle, "pending": runtime.pipeline.outstanding})
+    return json_response({"idle": idle, "pending": runtime.pipeline.outstanding})
 
 
 @routes.post("/_emulator/deliver")
@@ -126,6 +134,7 @@ async def deliver(request: web.Request) -> web.Response:
     raw = await read_body(request, limit=_DELIVER_LIMIT)
     messages = _messages(parse_json_body(raw))
     traces: list[Trace] = []
+    to_deliver: list[Trace] = []
     for message in messages:
         summary = "entered as a delivered message via /_emulator/deliver"
         if not isinstance(message.get("messageId"), str) or not message["messageId"]:
@@ -136,8 +145,9 @@ async def deliver(request: web.Request) -> web.Response:
         trace = runtime.journal.new_trace("delivery", message)
         traces.append(trace)
         trace.add_hop("deliver", summary, ok=True)
-        runtime.accept(trace, dedupe=False)
-    return await _delivered(request, traces)
+        if runtime.accept(trace, dedupe=False, enqueue=False):
+            to_deliver.append(trace)
+    return await _delivered(request, traces, to_deliver)
 
 
 # Segment never delivers what its ingest dropped or a regulation suppressed.
@@ -159,22 +169,26 @@ async def redeliver(request: web.Request) -> web.Response:
             "not_deliverable",
             f"event {trace_id} was {original.outcome}; Segment never delivers it",
         )
-    trace = runtime.redeliver(original, "POST /_emulator/events/{id}/redeliver")
-    return await _delivered(request, [trace])
+    trace = runtime.redeliver(original, "POST /_emulator/events/{id}/redeliver", enqueue=False)
+    # Routed for delivery unless filtered: queued once stored.
+    return await _delivered(request, [trace], [trace] if trace.outcome == "pending" else [])
 
 
-async def _delivered(request: web.Request, traces: list[Trace]) -> web.Response:
-    """Store ``traces``, wait for them unless ``?wait=false``, and answer with them."""
+async def _delivered(
+    request: web.Request, traces: list[Trace], to_deliver: list[Trace]
+) -> web.Response:
+    """Store ``traces`` and queue ``to_deliver`` (or keep none: 503), wait for them unless
+    ``?wait=false``, and answer with them."""
     runtime = request.app[RUNTIME]
     try:
-        await runtime.persist(traces)
+        await runtime.keep(traces, to_deliver)
     except JournalWriteError as exc:
         raise BodyError(503, "journal_unavailable", f"messages not stored; retry ({exc})") from None
     wait = request.query.get("wait", "true") not in ("0", "false")
     if wait:
         timeout = runtime.config.delivery_timeout + runtime.config.refersion_timeout + 1
         await runtime.pipeline.wait_settled(traces, timeout)
-    return web.json_response({"events": [t.to_dict() for t in traces]}, status=200 if wait else 202)
+    return json_response({"events": [t.to_dict() for t in traces]}, status=200 if wait else 202)
 
 
 def _messages(payload: Any) -> list[dict[str, Any]]:
@@ -192,18 +206,23 @@ def _messages(payload: Any) -> list[dict[str, Any]]:
 def _int_param(value: str | None, *, name: str, default: int, maximum: int) -> int:
     if value is None:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
-        raise BodyError(400, "invalid_query", f"{name}={value!r} must be 1..{maximum}")
+    # ASCII digits only: str.isdigit() also says yes to "²" and "①", which int() refuses,
+    # and a number longer than the maximum is refused before int() has to read it.
+    digits = value.isascii() and value.isdigit() and len(value) <= len(str(maximum))
+    if not digits or not 1 <= int(value) <= maximum:
+        raise BodyError(400, "invalid_query", f"{name}={_shown(value)} must be 1..{maximum}")
     return int(value)
 
 
 def _float_param(value: str | None, *, name: str, default: float) -> float:
     if value is None:
         return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
+    # Plain decimal seconds: float() would also take "٣", "1e3", " 5" and "nan".
+    number = float(value) if _SECONDS.fullmatch(value) else -1.0
     if not 0 < number <= 300:
-        raise BodyError(400, "invalid_query", f"{name}={value!r} must be seconds in (0, 300]")
+        raise BodyError(400, "invalid_query", f"{name}={_shown(value)} must be seconds in (0, 300]")
     return number
+
+
+def _shown(value: str) -> str:
+    return repr(value) if len(value) <= 40 else f"{value[:40]!r}… ({len(value)} characters)"

@@ -15,6 +15,7 @@ from emulator.journal.reconcile import Reconciliation, reconcile
 from emulator.server.app import create_app
 from emulator.server.keys import RUNTIME
 from emulator.server.runtime import Runtime
+from emulator.web import quiet_log
 from emulator.web.errors import SERVER_ERRORS
 
 __all__ = ["Emulator"]
@@ -81,6 +82,7 @@ class Emulator:
         return reconcile(self.runtime.journal.tallies())
 
     async def start(self) -> None:
+        quiet_log.install()
         runner = web.AppRunner(
             self.app,
             access_log=None,

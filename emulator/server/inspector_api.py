@@ -6,6 +6,7 @@ from aiohttp import web
 
 from emulator.journal.traces import FINAL_OUTCOMES, OUTCOMES
 from emulator.server.keys import RUNTIME
+from emulator.web.errors import json_response
 
 __all__ = ["routes"]
 
@@ -17,7 +18,7 @@ async def contracts(request: web.Request) -> web.Response:
     """Per contract: checks run, passed, failed, and violations found, since start or reset."""
     runtime = request.app[RUNTIME]
     rows = runtime.contract_tally.summary(runtime.contracts.names)
-    return web.json_response(
+    return json_response(
         {
             "contracts": rows,
             "checked": sum(row["checked"] for row in rows),
@@ -33,4 +34,4 @@ async def outcomes(_request: web.Request) -> web.Response:
         {"outcome": name, "description": text, "final": name in FINAL_OUTCOMES}
         for name, text in OUTCOMES.items()
     ]
-    return web.json_response({"outcomes": items})
+    return json_response({"outcomes": items})

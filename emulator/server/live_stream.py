@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.journal.traces import Journal, Trace
+from emulator.json_limits import strict_dumps
 from emulator.server.keys import RUNTIME
 from emulator.web.errors import BodyError
 
@@ -190,5 +190,5 @@ def _size(journal: Journal) -> dict[str, Any]:
 
 
 def _event(name: str, data: Any) -> bytes:
-    # json.dumps escapes every newline, so one data: line always holds the whole payload.
-    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+    # JSON escapes every newline, so one data: line always holds the whole payload.
+    return f"event: {name}\ndata: {strict_dumps(data)}\n\n".encode()

@@ -7,6 +7,7 @@ from aiohttp import web
 from emulator.contract_checks.openapi import bundled_document
 from emulator.server.keys import RUNTIME
 from emulator.version import __version__
+from emulator.web.errors import json_response
 
 __all__ = ["routes"]
 
@@ -16,4 +17,4 @@ routes = web.RouteTableDef()
 @routes.get("/_emulator/openapi.json")
 async def openapi_document(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    return web.json_response(bundled_document(server_url=runtime.base_url, version=__version__))
+    return json_response(bundled_document(server_url=runtime.base_url, version=__version__))

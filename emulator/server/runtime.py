@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Iterable
 from typing import Any
@@ -15,7 +16,8 @@ from emulator.destination.mapping import Mapping as MappingFn
 from emulator.destination.mapping import MappingSettings, map_message
 from emulator.fake_refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions
 from emulator.faults.rules import FaultInjector
-from emulator.journal.durability import DurableJournal
+from emulator.journal.durability import DurableJournal, JournalWriteError
+from emulator.journal.incidents import Incidents
 from emulator.journal.store import JournalStore
 from emulator.journal.traces import Journal, Trace
 from emulator.segment.delivery_policy import delivery_timeout, retry_policy
@@ -29,6 +31,8 @@ __all__ = ["REDELIVERY", "Runtime"]
 
 REDELIVERY = "redelivery"
 """The entry of a trace that delivers an earlier trace's message again."""
+
+log = logging.getLogger("emulator.server")
 
 
 class Runtime:
@@ -48,10 +52,16 @@ class Runtime:
         self.contract_tally = ContractTally()
         self.contracts = (contracts or default_contracts()).observed(self.contract_tally.record)
         self.journal = Journal(cap=config.journal_cap)
+        self.incidents = Incidents()
         # Opened first: it names the file in its error if the file is not a usable database.
         journal_store = JournalStore(config.journal_path) if config.journal_path else None
         # With a journal file, the fake Refersion account lives in the same file.
-        self.store = AffiliateStore(config.journal_path or ":memory:")
+        try:
+            self.store = AffiliateStore(config.journal_path or ":memory:")
+        except BaseException:
+            if journal_store is not None:
+                journal_store.close()
+            raise
         self.refersion = FakeRefersion(
             store=self.store,
             credentials=config.credentials,
@@ -63,7 +73,7 @@ class Runtime:
         self.faults = FaultInjector(config.faults, seed=config.seed)
         self.durable: DurableJournal | None = None
         if journal_store is not None:
-            self.durable = DurableJournal(journal_store, self.journal)
+            self.durable = DurableJournal(journal_store, self.journal, self.incidents)
             self._restore(journal_store)
         self.pipeline = DeliveryPipeline(self)
         self.engage = EngageSpace(rng=random.Random(config.seed))
@@ -85,8 +95,10 @@ class Runtime:
             raise RuntimeError("the emulator is not bound to an address yet")
         return self.base_url
 
-    def accept(self, trace: Trace, *, dedupe: bool = True) -> None:
-        """Dedupe (unless ``dedupe`` is false), route and queue a message Segment accepted.
+    def accept(self, trace: Trace, *, dedupe: bool = True, enqueue: bool = True) -> bool:
+        """Dedupe (unless ``dedupe`` is false), route and queue a message Segment accepted;
+        whether it is to be delivered. With ``enqueue=False`` the caller queues it once it
+        is stored (see :meth:`keep`).
 
         Segment's dedupe is an ingest step; its delivery (``/_emulator/deliver``, a
         redelivery) sends what it is given.
@@ -102,7 +114,7 @@ class Runtime:
             trace.reason = "duplicate_message_id"
             trace.add_hop("dedupe", f"messageId {message_id} already seen; dropped", ok=False)
             self.journal.changed(trace)
-            return
+            return False
         decision = route(message)
         if not decision.deliver:
             reason = decision.reason or "filtered"
@@ -113,7 +125,7 @@ class Runtime:
                 why += f" ({decision.detail})"
             trace.add_hop("routing", f"filtered: {reason}: {why}", ok=False)
             self.journal.changed(trace)
-            return
+            return False
         contract = f"segment/{message['type']}"
         violations = self.contracts.validate(contract, message)
         trace.add_hop(
@@ -123,13 +135,19 @@ class Runtime:
             detail={"contract": contract},
             violations=violations,
         )
+        if enqueue:
+            self._queue(trace)
+        return True
+
+    def _queue(self, trace: Trace) -> None:
+        """Queue a routed trace, and its copy when a fault rule asks for a redelivery."""
         self.pipeline.enqueue(trace)
         if trace.entry != REDELIVERY:
-            action = self.faults.decide("segment", str(message["type"]))
+            action = self.faults.decide("segment", str(trace.message["type"]))
             if action is not None:
                 self.redeliver(trace, f"fault rule {action.rule_id}")
 
-    def redeliver(self, original: Trace, why: str) -> Trace:
+    def redeliver(self, original: Trace, why: str, *, enqueue: bool = True) -> Trace:
         """Deliver ``original``'s message again, as a new trace: Segment delivers at least
         once, so a destination can get the same event twice (docs/reason-codes.md)."""
         trace = self.journal.new_trace(REDELIVERY, original.message)
@@ -140,7 +158,7 @@ class Runtime:
             ok=True,
             detail={"original": original.id},
         )
-        self.accept(trace, dedupe=False)
+        self.accept(trace, dedupe=False, enqueue=enqueue)
         return trace
 
     async def accept_all(self, traces: Iterable[Trace], *, chunk: int = 100) -> None:
@@ -175,6 +193,35 @@ class Runtime:
         if self.durable is not None:
             await self.durable.sync(traces)
 
+    async def keep(self, traces: list[Trace], to_deliver: list[Trace]) -> None:
+        """Store a request's ``traces``, then queue ``to_deliver`` (accepted with
+        ``enqueue=False``); or, if the journal file cannot take them, keep none of them.
+
+        Raises :class:`JournalWriteError` when nothing was kept, and marks every trace so:
+        no event of a request answered "not stored" is ever delivered, and its messageIds
+        are forgotten, so the client's retry is taken as new rather than as a duplicate.
+        """
+        try:
+            await self.persist(traces)
+        except JournalWriteError as exc:
+            queued = {trace.id for trace in to_deliver}
+            for trace in traces:
+                if trace.id in queued and trace.message_id is not None:
+                    self.deduper.forget(trace.message_id)
+                if trace.outcome != "ingest_rejected":
+                    trace.outcome = "ingest_rejected"
+                    trace.reason = "journal_unavailable"
+                    trace.add_hop(
+                        "journal",
+                        f"not stored ({exc}); the request was answered 503, so nothing of it "
+                        "was kept or delivered and the client may send it again",
+                        ok=False,
+                    )
+                    self.journal.changed(trace)
+            raise
+        for trace in to_deliver:
+            self._queue(trace)
+
     def _restore(self, store: JournalStore) -> None:
         """Take back the journal and dedupe memory of an earlier run on the same file.
 
@@ -184,6 +231,9 @@ class Runtime:
             cap=self.config.journal_cap,
             dedupe_since=self.clock.now() - self.config.dedupe_window,
         )
+        for line in stored.quarantined:
+            log.warning("%s", line)
+            self.incidents.record("journal file", line)
         self.journal.restore(stored.traces, unloaded=stored.unloaded)
         for message_id, seen_at in stored.message_ids:
             self.deduper.seen(message_id, now=seen_at)

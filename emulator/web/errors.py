@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from emulator.errors import EmulatorError
-from emulator.json_limits import JsonLimitExceeded, check_json_limits
+from emulator.json_limits import JsonLimitExceeded, check_json_limits, strict_dumps
+from emulator.web.quiet_log import note
 
 __all__ = [
     "BODY_TIMEOUT",
@@ -20,6 +23,7 @@ __all__ = [
     "check_limits",
     "error_middleware",
     "json_error",
+    "json_response",
     "parse_json_body",
     "read_body",
     "read_json_object",
@@ -30,6 +34,17 @@ log = logging.getLogger("emulator.server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The Content-Encodings aiohttp inflates on its own while reading a body.
 _DECODED = frozenset({"gzip", "deflate", "br", "zstd"})
+# The machine running out of something, not the emulator going wrong.
+_RESOURCE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EMFILE, errno.ENFILE}
+)
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """``web.json_response`` that writes strict JSON only: no NaN, no Infinity."""
+    return web.json_response(data, status=status, headers=headers, dumps=strict_dumps)
 
 
 def json_error(request: web.Request, status: int, code: str, message: str) -> web.Response:
@@ -49,7 +64,7 @@ def json_error(request: web.Request, status: int, code: str, message: str) -> we
         body = {"errors": [{"type": code, "message": message, "status": status}]}
     else:
         body = {"code": code, "message": message}
-    return web.json_response(body, status=status)
+    return json_response(body, status=status)
 
 
 class BodyError(EmulatorError):
@@ -174,10 +189,30 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.path}"
         return json_error(request, exc.status_code, code, message)
-    except Exception as exc:  # a bug: answer, record, and keep serving
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        request.app[SERVER_ERRORS].append(f"{request.method} {request.path}: {exc!r}")
-        return json_error(request, 500, "internal_error", f"emulator bug: {exc!r}")
+    except ConnectionError as exc:
+        # The client hung up (mid-body, or while a fault held its answer): nobody to answer.
+        note("client_gone", f"a client hung up during {request.method} {request.path}: {exc!r}")
+        return json_error(request, 400, "client_gone", "the client closed the connection")
+    except (sqlite3.OperationalError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno not in _RESOURCE_ERRNOS:
+            return _bug(request, exc)
+        # A store the emulator cannot write (disk full, I/O error, locked): not a bug.
+        note("store_unavailable", f"storage failed on {request.method} {request.path}: {exc}")
+        return json_error(
+            request,
+            503,
+            "store_unavailable",
+            f"the emulator's storage cannot be used right now ({exc}); nothing was changed, "
+            "retry later",
+        )
+    except Exception as exc:  # noqa: BLE001 - a bug: answer, record, and keep serving
+        return _bug(request, exc)
+
+
+def _bug(request: web.Request, exc: Exception) -> web.Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    request.app[SERVER_ERRORS].append(f"{request.method} {request.path}: {exc!r}")
+    return json_error(request, 500, "internal_error", f"emulator bug: {exc!r}")
 
 
 def _unread_encoded_body(request: web.Request) -> bool:

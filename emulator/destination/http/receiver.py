@@ -23,7 +23,7 @@ from emulator.destination.mapping import Mapping, MappingSettings, Operation, pa
 from emulator.destination.mapping.engage import audience_exit
 from emulator.errors import InvalidApiKey
 from emulator.journal.traces import Journal, Trace
-from emulator.web.errors import read_body, read_json_object
+from emulator.web.errors import json_response, read_body, read_json_object
 
 __all__ = ["DESTINATION_HOST", "DestinationHost", "routes"]
 
@@ -100,7 +100,7 @@ async def destination(request: web.Request) -> web.Response:
         trace.reason = answer.reason
     runtime.journal.changed(trace)
     headers = {"Retry-After": answer.retry_after} if answer.retry_after is not None else None
-    return web.json_response(answer.body, status=answer.status, headers=headers)
+    return json_response(answer.body, status=answer.status, headers=headers)
 
 
 async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -> DestinationAnswer:

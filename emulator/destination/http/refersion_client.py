@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +11,7 @@ import aiohttp
 from emulator.assumptions import NOTES_HEADER
 from emulator.contract_checks.contract_set import ContractSet, Violation
 from emulator.destination.mapping import ApiKey, Operation
+from emulator.json_limits import strict_dumps, strict_loads
 from emulator.secrets_mask import mask_secret
 from emulator.web.reading import read_limited
 
@@ -80,7 +80,7 @@ async def call_refersion(
     try:
         async with session.post(
             call.url,
-            data=json.dumps(operation.body).encode(),
+            data=strict_dumps(operation.body).encode(),
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as resp:
@@ -102,8 +102,8 @@ async def call_refersion(
     if call.error is not None or call.status is None:
         return call
     try:
-        call.body = json.loads(raw) if raw else None
-    except ValueError:
+        call.body = strict_loads(raw) if raw else None
+    except (ValueError, RecursionError):
         call.body = raw[:500].decode("utf-8", "replace")
         call.error = "malformed body"
         return call
@@ -121,8 +121,9 @@ def _notes(header: str | None) -> list[dict[str, Any]]:
     if not header:
         return []
     try:
-        notes = json.loads(header)
-    except ValueError:
+        # Strict: a header may carry anything (aiohttp keeps undecodable bytes as surrogates).
+        notes = strict_loads(header)
+    except (ValueError, RecursionError):
         return []
     if not isinstance(notes, list):
         return []

@@ -11,7 +11,8 @@ from emulator.assumptions import NOTES_HEADER
 from emulator.config import EmulatorConfig
 from emulator.fake_refersion import FakeRefersion
 from emulator.fake_refersion.request import credentials_match
-from emulator.web.errors import BodyError, check_limits, read_body
+from emulator.json_limits import strict_dumps
+from emulator.web.errors import BodyError, check_limits, json_response, read_body
 
 __all__ = ["BASE_PATH", "REFERSION_HOST", "RefersionHost", "routes"]
 
@@ -46,8 +47,8 @@ async def refersion_endpoint(request: web.Request) -> web.Response:
     reply = runtime.refersion.handle(endpoint, request.headers, body)
     headers = dict(reply.headers)
     if reply.notes:
-        headers[NOTES_HEADER] = json.dumps([note.to_dict() for note in reply.notes])
-    return web.json_response(reply.body, status=reply.status, headers=headers)
+        headers[NOTES_HEADER] = strict_dumps([note.to_dict() for note in reply.notes])
+    return json_response(reply.body, status=reply.status, headers=headers)
 
 
 @routes.route("*", BASE_PATH + r"/{endpoint:.+}")

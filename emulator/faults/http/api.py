@@ -9,7 +9,7 @@ from aiohttp import web
 from emulator.faults.http.keys import FAULT_INJECTOR
 from emulator.faults.rules import MAX_RULES, FaultRuleError
 from emulator.faults.specs import rules_from_json
-from emulator.web.errors import BodyError, parse_json_body, read_body
+from emulator.web.errors import BodyError, json_response, parse_json_body, read_body
 
 __all__ = ["routes"]
 
@@ -21,7 +21,7 @@ _BODY_LIMIT = 256 * 1024
 @routes.get("/_emulator/faults")
 async def list_faults(request: web.Request) -> web.Response:
     injector = request.app[FAULT_INJECTOR]
-    return web.json_response({"seed": injector.seed, "rules": injector.listing()})
+    return json_response({"seed": injector.seed, "rules": injector.listing()})
 
 
 @routes.post("/_emulator/faults")
@@ -50,7 +50,7 @@ async def add_faults(request: web.Request) -> web.Response:
         added = [injector.add(rule) for rule in rules]
     except FaultRuleError as exc:
         raise BodyError(400, "invalid_fault", str(exc)) from None
-    return web.json_response({"rules": [rule.to_dict() for rule in added]}, status=201)
+    return json_response({"rules": [rule.to_dict() for rule in added]}, status=201)
 
 
 @routes.delete("/_emulator/faults")
@@ -58,7 +58,7 @@ async def clear_faults(request: web.Request) -> web.Response:
     injector = request.app[FAULT_INJECTOR]
     cleared = len(injector)
     injector.clear()
-    return web.json_response({"cleared": cleared})
+    return json_response({"cleared": cleared})
 
 
 @routes.delete("/_emulator/faults/{rule_id}")
@@ -66,4 +66,4 @@ async def remove_fault(request: web.Request) -> web.Response:
     rule_id = request.match_info["rule_id"]
     if not request.app[FAULT_INJECTOR].remove(rule_id):
         raise BodyError(404, "not_found", f"no fault rule with id {rule_id!r}")
-    return web.json_response({"removed": rule_id})
+    return json_response({"removed": rule_id})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import random
 import time
@@ -17,7 +16,9 @@ from emulator.assumptions import AssumptionNote
 from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.contract_checks.contract_set import ContractSet
+from emulator.journal.incidents import Incidents
 from emulator.journal.traces import OUTCOMES, Hop, Journal, Trace
+from emulator.json_limits import strict_dumps, strict_loads
 from emulator.secrets_mask import mask_secret
 from emulator.segment.delivery_policy import (
     AttemptVerdict,
@@ -61,6 +62,9 @@ class DeliveryHost(Protocol):
 
     @property
     def destination_url(self) -> str: ...
+
+    @property
+    def incidents(self) -> Incidents: ...
 
 
 class DeliveryPipeline:
@@ -187,7 +191,6 @@ class DeliveryPipeline:
 
     def _queue_for(self, trace: Trace) -> asyncio.Queue[Trace]:
         key = trace.user_id or _str(trace.message, "anonymousId") or trace.id
-        # surrogatepass: a userId may hold a lone surrogate (JSON "\udc00" is valid JSON).
         return self._queues[zlib.crc32(key.encode("utf-8", "surrogatepass")) % len(self._queues)]
 
     async def _work(self, queue: asyncio.Queue[Trace]) -> None:
@@ -198,18 +201,29 @@ class DeliveryPipeline:
                 self._room.set()
             try:
                 await self._attempt(trace)
-            except Exception as exc:  # a bug must neither stop a worker nor lose the event
-                log.exception("delivery of %s failed inside the emulator", trace.id)
-                hop = trace.add_hop(
-                    "delivery",
-                    f"attempt {trace.attempts} failed inside the emulator: {exc!r}",
-                    ok=False,
-                    detail={"classification": "awaiting-retry.INTERNAL"},
-                )
-                self._schedule_retry(trace, hop, None, "awaiting-retry.INTERNAL")
-                self._runtime.journal.changed(trace)
+            except Exception as exc:  # noqa: BLE001 - a bug must neither stop a worker nor lose the event
+                self._failed_inside(trace, exc)
             finally:
                 queue.task_done()
+
+    def _failed_inside(self, trace: Trace, exc: Exception) -> None:
+        """Journal a bug on the trace it hit and retry it; the worker carries on regardless."""
+        log.exception("delivery of %s failed inside the emulator", trace.id)
+        self._runtime.incidents.record("delivery worker", repr(exc), trace_id=trace.id)
+        try:
+            hop = trace.add_hop(
+                "delivery",
+                f"attempt {trace.attempts} failed inside the emulator: {exc!r}",
+                ok=False,
+                detail={"classification": "awaiting-retry.INTERNAL"},
+            )
+            self._schedule_retry(trace, hop, None, "awaiting-retry.INTERNAL")
+            self._runtime.journal.changed(trace)
+        except Exception as again:  # noqa: BLE001 - not even a retry: give the trace up
+            log.error("delivery of %s abandoned: %r", trace.id, again)
+            trace.outcome = "discarded"
+            trace.reason = "emulator_bug"
+            self._outstanding.discard(trace.id)
 
     async def _attempt(self, trace: Trace) -> None:
         runtime = self._runtime
@@ -242,7 +256,7 @@ class DeliveryPipeline:
         retry_after: float | None = None
         try:
             timeout = self._timeout_for(runtime.delivery_timeout)
-            data = json.dumps(trace.message).encode()
+            data = strict_dumps(trace.message).encode()
             async with self.session.post(url, data=data, headers=headers, timeout=timeout) as resp:
                 status = resp.status
                 raw = await read_limited(resp, limit=_MAX_RESPONSE_BYTES)
@@ -415,8 +429,8 @@ def _parse_json(raw: bytes) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
+        return strict_loads(raw)
+    except (ValueError, RecursionError):
         return raw[:500].decode("utf-8", "replace")
 
 

@@ -13,7 +13,7 @@ from emulator.segment.engage.simulator import EngageSimulator
 from emulator.segment.engage.space import ComputationExists, UnknownComputation
 from emulator.segment.http.host import SEGMENT_HOST
 from emulator.segment.timestamps import parse_timestamp
-from emulator.web.errors import BodyError, parse_json_body, read_body
+from emulator.web.errors import BodyError, json_response, parse_json_body, read_body
 
 __all__ = ["routes"]
 
@@ -29,14 +29,14 @@ async def define(request: web.Request) -> web.Response:
     simulator = EngageSimulator(request.app[SEGMENT_HOST])
     with _as_http_errors():
         computation = simulator.define(definition)
-    return web.json_response({"audience": computation.to_dict()}, status=201)
+    return json_response({"audience": computation.to_dict()}, status=201)
 
 
 @routes.get("/_emulator/engage/audiences")
 async def list_audiences(request: web.Request) -> web.Response:
     engage = request.app[SEGMENT_HOST].engage
     items = [computation.to_dict() for computation in engage]
-    return web.json_response({"spaceId": engage.space_id, "audiences": items})
+    return json_response({"spaceId": engage.space_id, "audiences": items})
 
 
 @routes.post("/_emulator/engage/audiences/{key}/sync")
@@ -53,7 +53,7 @@ async def sync(request: web.Request) -> web.Response:
             run = await simulator.sync(key, members, at=at)
         else:
             run = await simulator.send(key, members, at=at)
-    return web.json_response(run.to_dict(), status=200 if wait else 202)
+    return json_response(run.to_dict(), status=200 if wait else 202)
 
 
 def _snapshot(payload: Any) -> tuple[Any, Any]:

@@ -22,7 +22,7 @@ from emulator.segment.regulations.book import (
     parse_regulation_request,
 )
 from emulator.segment.routing import DESTINATION_NAME
-from emulator.web.errors import parse_json_body, read_body
+from emulator.web.errors import json_response, parse_json_body, read_body
 
 __all__ = ["WORKSPACE_ID", "create_regulation", "public_api_error", "regulate", "routes"]
 
@@ -41,7 +41,7 @@ def public_api_error(
     error: dict[str, object] = {"type": kind, "message": message, "status": status}
     if field is not None:
         error["field"] = field
-    return web.json_response({"errors": [error]}, status=status)
+    return json_response({"errors": [error]}, status=status)
 
 
 async def regulate(runtime: SegmentHost, request: RegulationRequest) -> Regulation:
@@ -123,14 +123,14 @@ async def post_regulation(request: web.Request) -> web.Response:
     except RegulationRequestError as exc:
         return public_api_error(400, "validation", exc.message, field=exc.field)
     regulation = await regulate(runtime, regulation_request)
-    return web.json_response({"data": {"regulateId": regulation.id}})
+    return json_response({"data": {"regulateId": regulation.id}})
 
 
 @routes.get("/regulations")
 async def list_regulations(request: web.Request) -> web.Response:
     runtime = request.app[SEGMENT_HOST]
     items = [_shown(runtime, regulation) for regulation in runtime.regulations]
-    return web.json_response({"data": {"regulations": items}})
+    return json_response({"data": {"regulations": items}})
 
 
 @routes.get("/regulations/{regulateId}")
@@ -142,7 +142,7 @@ async def get_regulation(request: web.Request) -> web.Response:
         return public_api_error(
             404, "not-found", f"no regulation with id {regulate_id!r}", field="regulateId"
         )
-    return web.json_response({"data": {"regulation": _shown(runtime, regulation)}})
+    return json_response({"data": {"regulation": _shown(runtime, regulation)}})
 
 
 def _shown(runtime: SegmentHost, regulation: Regulation) -> dict[str, object]:

@@ -27,7 +27,7 @@ from emulator.segment.ingest import (
     parse_tracking_request,
 )
 from emulator.segment.project_settings import project_settings, write_key_problem
-from emulator.web.errors import BodyError, Handler, read_body, read_json_object
+from emulator.web.errors import BodyError, Handler, json_response, read_body, read_json_object
 
 __all__ = ["cors_middleware", "routes"]
 
@@ -81,16 +81,14 @@ async def project_settings_endpoint(request: web.Request) -> web.Response:
             "no source has this write key; use the one the emulator was started with "
             "(serve --write-key)",
         )
-    return web.json_response(
-        project_settings(write_key, host=request.host, protocol=request.scheme)
-    )
+    return json_response(project_settings(write_key, host=request.host, protocol=request.scheme))
 
 
 @routes.post("/v1/m")
 async def library_metrics(request: web.Request) -> web.Response:
     """The browser library's own error counters: read, checked as JSON, and let go."""
     read_json_object(await read_body(request, limit=_LIMITS.message_bytes, too_large_status=400))
-    return web.json_response({"success": True})
+    return json_response({"success": True})
 
 
 @routes.post(r"/v1/{endpoint}")
@@ -128,6 +126,7 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     key_refused = expected_key is not None and parsed.write_key != expected_key
     trace_ids = []
     traces = []
+    to_deliver = []
     for event in events:
         shown_raw = mask_fields(event.raw, _SECRET_FIELDS)
         message = event.message if event.message is not None else shown_raw
@@ -152,10 +151,12 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         )
         if runtime.suppress(trace):
             continue
-        runtime.accept(trace)
+        if runtime.accept(trace, enqueue=False):
+            to_deliver.append(trace)
     try:
-        # Acknowledge only what is durable: with a journal file, 200 means "on disk".
-        await runtime.persist(traces)
+        # Acknowledge only what is durable: with a journal file, 200 means "on disk", and
+        # 503 means none of it was kept (none of it will be delivered).
+        await runtime.keep(traces, to_deliver)
     except JournalWriteError as exc:
         raise BodyError(503, "journal_unavailable", f"events not stored; retry ({exc})") from None
-    return web.json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})
+    return json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})
