@@ -8,6 +8,7 @@ streams it is given and returns the exit code: 0 success, 1 a contract or expect
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -20,6 +21,11 @@ from emulator.errors import EmulatorError, InputError
 __all__ = ["main", "run"]
 
 COMMANDS: tuple[ModuleType, ...] = (serve, send, replay, check, generate, engage, assumptions)
+DESCRIPTION = (
+    "A local testing and contract emulator for the Segment → Refersion destination: a Segment "
+    "side, the destination's mapping and a fake Refersion API v2, every hop journaled and "
+    "checked against the contracts. 'refersion-emulator COMMAND --help' describes a command."
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,16 +35,39 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{self.prog}: {message}")
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed distribution's version, which the build reads from
+    ``emulator/version.py`` (the one place it is written); looked up only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import version
+
+        print(f"{parser.prog} {version('segment-refersion-emulator')}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="refersion-emulator", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="refersion-emulator", description=DESCRIPTION)
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for command in COMMANDS:
-        command.add_arguments(commands.add_parser(command.NAME, help=command.HELP))
+        # A command's own description, when it sets none, is its one-line help as a sentence.
+        description = f"{command.HELP[0].upper()}{command.HELP[1:]}."
+        command.add_arguments(
+            commands.add_parser(command.NAME, help=command.HELP, description=description)
+        )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run(sys.argv[1:] if argv is None else argv, stdout=sys.stdout, stderr=sys.stderr)
+    try:
+        return run(sys.argv[1:] if argv is None else argv, stdout=sys.stdout, stderr=sys.stderr)
+    except BrokenPipeError:
+        # The reader (`| head`) has all it wanted. Point stdout at /dev/null so the flush at
+        # exit cannot raise again, and leave without a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def run(argv: Sequence[str], *, stdout: IO[str], stderr: IO[str]) -> int:

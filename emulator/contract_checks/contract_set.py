@@ -221,7 +221,7 @@ class ContractSet:
         violations: dict[tuple[str, str, str], Violation] = {}
         for error in [headline, *rest]:
             violation = self._violation(name, best_match([error]))
-            violations.setdefault((violation.pointer, violation.rule, violation.message), violation)
+            violations.setdefault(_finding(violation), violation)
         return list(violations.values())
 
     def _known(self, name: str) -> str:
@@ -311,6 +311,25 @@ class ContractSet:
         path = list(error.absolute_path)
         text = self._render(error.instance, path[-1] if path else None)[1]
         return self._message(error, _truncate(text, _MAX_SHOWN))
+
+
+# Keywords that judge the value at the pointer itself: when two layers of one contract (a
+# schema and one it refers to) both fail the same keyword there, that is one finding, reported
+# once, so a trace and the per-contract counts agree on how many problems an event has.
+_VALUE_RULES = frozenset(
+    {
+        "type", "enum", "const", "format", "pattern", "minLength", "maxLength", "minimum",
+        "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+    }
+)  # fmt: skip
+
+
+def _finding(violation: Violation) -> tuple[str, str, str]:
+    """What makes two violations of one check the same finding. Other keywords (``required``,
+    ``additionalProperties``, …) name different members at one pointer in their message."""
+    if violation.rule in _VALUE_RULES:
+        return (violation.pointer, violation.rule, "")
+    return (violation.pointer, violation.rule, violation.message)
 
 
 @functools.cache
