@@ -15,7 +15,7 @@ from aiohttp import web
 from emulator.journal.durability import JournalWriteError
 from emulator.secrets_mask import mask_fields
 from emulator.segment.cors import answers_browsers, preflight, response_headers
-from emulator.segment.http.host import SEGMENT_HOST
+from emulator.segment.http.host import SEGMENT_HOST, SegmentHost
 from emulator.segment.ingest import (
     BATCH_ENDPOINTS,
     INGEST_REASONS,
@@ -26,8 +26,16 @@ from emulator.segment.ingest import (
     enrich,
     parse_tracking_request,
 )
+from emulator.segment.invalid_unicode import replacement_notes, replaces
 from emulator.segment.project_settings import project_settings, write_key_problem
-from emulator.web.errors import BodyError, Handler, json_response, read_body, read_json_object
+from emulator.web.errors import (
+    BodyError,
+    Handler,
+    json_response,
+    parse_json_body_replacing,
+    read_body,
+    read_json_object,
+)
 
 __all__ = ["cors_middleware", "routes"]
 
@@ -87,7 +95,11 @@ async def project_settings_endpoint(request: web.Request) -> web.Response:
 @routes.post("/v1/m")
 async def library_metrics(request: web.Request) -> web.Response:
     """The browser library's own error counters: read, checked as JSON, and let go."""
-    read_json_object(await read_body(request, limit=_LIMITS.message_bytes, too_large_status=400))
+    raw = await read_body(request, limit=_LIMITS.message_bytes, too_large_status=400)
+    if _replaces(request.app[SEGMENT_HOST]):
+        parse_json_body_replacing(raw)
+    else:
+        read_json_object(raw)
     return json_response({"success": True})
 
 
@@ -110,7 +122,11 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     raw = await read_body(request, limit=limit, too_large_status=400)
     try:
         parsed = parse_tracking_request(
-            endpoint, raw, authorization=request.headers.get("Authorization"), limits=_LIMITS
+            endpoint,
+            raw,
+            authorization=request.headers.get("Authorization"),
+            limits=_LIMITS,
+            replace_invalid_unicode=_replaces(runtime),
         )
     except TrackingRequestError as exc:
         raise BodyError(400, exc.code, exc.message) from None
@@ -127,7 +143,9 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     trace_ids = []
     traces = []
     to_deliver = []
-    for event in events:
+    for index, event in enumerate(events):
+        # Notes of the invalid-unicode assumption, when strings of this event were replaced.
+        replaced = replacement_notes(parsed.replaced_in(index))
         shown_raw = mask_fields(event.raw, _SECRET_FIELDS)
         message = event.message if event.message is not None else shown_raw
         trace = runtime.journal.new_trace("tracking-api", message)
@@ -139,14 +157,16 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
             trace.outcome = "ingest_rejected"
             trace.reason = reason
             detail = event.detail or INGEST_REASONS.get(reason, reason)
-            trace.add_hop("ingest", f"dropped at ingest: {reason} ({detail})", ok=False)
+            trace.add_hop(
+                "ingest", f"dropped at ingest: {reason} ({detail})", ok=False, detail=replaced
+            )
             runtime.journal.changed(trace)
             continue
         trace.add_hop(
             "ingest",
             f"accepted by POST {request.path}",
             ok=True,
-            detail={"raw": shown_raw},
+            detail={"raw": shown_raw, **replaced},
             violations=runtime.contracts.validate("segment/message", shown_raw),
         )
         if runtime.suppress(trace):
@@ -160,3 +180,8 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     except JournalWriteError as exc:
         raise BodyError(503, "journal_unavailable", f"events not stored; retry ({exc})") from None
     return json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})
+
+
+def _replaces(runtime: SegmentHost) -> bool:
+    """Whether invalid Unicode is replaced by U+FFFD (the ``invalid-unicode`` variant in force)."""
+    return replaces(runtime.config.assumptions)
