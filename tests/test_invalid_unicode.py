@@ -310,6 +310,10 @@ def test_send_follows_assume_invalid_unicode(tmp_path: Path) -> None:
     [event] = json.loads(out)["cases"][0]["events"]
     assert event["outcome"] == "created"
     assert any(n["id"] == "invalid-unicode" and n["warning"] for n in event["assumptions"])
+    code, out, _ = cli("send", path)
+    assert code == 0
+    assert "! invalid-unicode=replace: invalid Unicode" in out
+    assert "fix: fix the client: it sent a lone surrogate" in out
     code, out, _ = cli("send", "--assume", "invalid-unicode=refuse", path)
     assert code == 1
     assert "400 invalid_unicode" in out
