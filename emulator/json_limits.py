@@ -194,22 +194,13 @@ def replace_invalid_unicode(value: Any) -> tuple[Any, tuple[str, ...]]:
     """
     if isinstance(value, str):
         return (_replaced(value), ("",)) if _is_invalid(value) else (value, ())
+    if not isinstance(value, dict | list):
+        return value, ()
     replaced: list[str] = []
     pending: list[tuple[Any, _Path]] = [(value, None)]
     while pending:
         item, path = pending.pop()
-        if isinstance(item, list):
-            for index, child in enumerate(item):
-                if isinstance(child, str):
-                    if _is_invalid(child):
-                        item[index] = _replaced(child)
-                        replaced.append(_pointer((path, index)))
-                elif isinstance(child, dict | list):
-                    pending.append((child, (path, index)))
-            continue
-        if not isinstance(item, dict):
-            continue
-        if any(_is_invalid(key) for key in item):
+        if isinstance(item, dict) and any(_is_invalid(key) for key in item):
             members = list(item.items())
             item.clear()
             for key, child in members:
@@ -217,7 +208,8 @@ def replace_invalid_unicode(value: Any) -> tuple[Any, tuple[str, ...]]:
                     key = _replaced(key)
                     replaced.append(_pointer((path, key)))
                 item[key] = child
-        for key, child in item.items():
+        # Only values are assigned below, so changing them while iterating is safe.
+        for key, child in item.items() if isinstance(item, dict) else enumerate(item):
             if isinstance(child, str):
                 if _is_invalid(child):
                     item[key] = _replaced(child)

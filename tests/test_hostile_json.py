@@ -276,6 +276,9 @@ def requests(draw: st.DrawFn) -> tuple[str, str, bytes | None]:
 # -- the client and the checks -------------------------------------------------------------
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def strict(payload: bytes) -> Any:
     """``payload`` as strict JSON: no NaN or Infinity tokens, no lone surrogates."""
 
@@ -283,17 +286,22 @@ def strict(payload: bytes) -> Any:
         raise AssertionError(f"not JSON: the token {token}")
 
     value = json.loads(payload.decode("utf-8"), parse_constant=refuse)
+    assert not any(_LONE_SURROGATE.search(text) for text in strings_in(value)), "a lone surrogate"
+    return value
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string of a parsed JSON ``value``, object keys included."""
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            assert not any(0xD800 <= ord(c) <= 0xDFFF for c in item), "a lone surrogate"
+            yield item
         elif isinstance(item, dict):
             pending.extend(item)
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
-    return value
 
 
 def call(
@@ -344,23 +352,13 @@ def clean_up(live: LiveEmulator) -> None:
 
 
 VARIANTS = ["replace", "refuse"]
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def holds_invalid_unicode(body: bytes) -> bool:
     """Whether a string or key of ``body`` holds a lone surrogate (escaped or CESU-8)."""
     text = body.decode("utf-8", "surrogateescape")
-    pending = [json.loads(text, parse_constant=str, parse_int=str, parse_float=str)]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str) and _LONE_SURROGATE.search(item):
-            return True
-        if isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
+    value = json.loads(text, parse_constant=str, parse_int=str, parse_float=str)
+    return any(_LONE_SURROGATE.search(item) for item in strings_in(value))
 
 
 def is_segment_entrance(method: str, path: str) -> bool:

@@ -212,13 +212,18 @@ ENCODINGS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
 }
 
 
+def broken_first_name(wrap: Callable[[dict[str, Any]], Any], encoding: str) -> tuple[bytes, str]:
+    """A body whose traits.first_name is not valid Unicode, and what Go reads it as."""
+    encode, read_as = ENCODINGS[encoding]
+    return encode(json.dumps(wrap(identify("PeHOLEter"))).encode()), read_as
+
+
 @pytest.mark.parametrize("encoding", list(ENCODINGS))
 @pytest.mark.parametrize(("path", "wrap", "pointer"), ENTRANCES, ids=[e[0] for e in ENTRANCES])
 async def test_replace_creates_the_affiliate_with_u_fffd_and_the_trace_names_the_field(
     http: aiohttp.ClientSession, path: str, wrap: Any, pointer: str, encoding: str
 ) -> None:
-    encode, stored = ENCODINGS[encoding]
-    raw = encode(json.dumps(wrap(identify("PeHOLEter"))).encode())
+    raw, stored = broken_first_name(wrap, encoding)
     # The browser library posts with text/plain; the others with JSON.
     content_type = "text/plain" if path in ("/v1/i", "/v1/b") else "application/json"
     async with Emulator(config("replace")) as emu:
@@ -244,8 +249,7 @@ async def test_replace_creates_the_affiliate_with_u_fffd_and_the_trace_names_the
 async def test_refuse_answers_400_naming_the_field_and_keeps_nothing(
     http: aiohttp.ClientSession, path: str, wrap: Any, pointer: str, encoding: str
 ) -> None:
-    encode, _ = ENCODINGS[encoding]
-    raw = encode(json.dumps(wrap(identify("PeHOLEter"))).encode())
+    raw, _ = broken_first_name(wrap, encoding)
     async with Emulator(config("refuse")) as emu:
         status, answer, _ = await post(http, emu, path, raw)
         assert status == 400, answer
