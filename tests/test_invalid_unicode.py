@@ -1,9 +1,10 @@
 """The ``invalid-unicode`` assumption: Segment's entrances read invalid Unicode as Go does
 (U+FFFD, by default) or refuse it; what they keep is valid Unicode either way.
 
-First the pure reader against Go's documented and coded behaviour (docs/sources.md#go-json-
-decoding), then both variants end to end over loopback HTTP: the Tracking API (long, short and
-batch paths), ``/_emulator/deliver``, the ``send`` command, and a restart on a journal file.
+First the pure reader against Go's documented and coded behaviour
+(docs/sources.md#go-json-decoding), then both variants end to end over loopback HTTP: the
+Tracking API (long, short and batch paths), ``/_emulator/deliver``, the ``send`` command, and
+a restart on a journal file.
 """
 
 from __future__ import annotations

@@ -170,9 +170,12 @@ def check_limits(value: Any, *, what: str = "body") -> Any:
     return value
 
 
-def read_json_object(raw: bytes, *, what: str = "body") -> dict[str, Any]:
-    """Parse ``raw`` as a JSON object or raise a 400 naming the problem."""
-    value = parse_json_body(raw, what=what)
+def read_json_object(
+    raw: bytes, *, what: str = "body", replace_invalid_unicode: bool = False
+) -> dict[str, Any]:
+    """Parse ``raw`` as a JSON object or raise a 400 naming the problem (with
+    ``replace_invalid_unicode``, as :func:`parse_json_body_replacing` reads it)."""
+    value, _ = _parse(raw, what, replacing=replace_invalid_unicode)
     if not isinstance(value, dict):
         raise BodyError(400, "invalid_json", f"{what} must be a JSON object")
     return value

@@ -32,7 +32,6 @@ from emulator.web.errors import (
     BodyError,
     Handler,
     json_response,
-    parse_json_body_replacing,
     read_body,
     read_json_object,
 )
@@ -96,10 +95,7 @@ async def project_settings_endpoint(request: web.Request) -> web.Response:
 async def library_metrics(request: web.Request) -> web.Response:
     """The browser library's own error counters: read, checked as JSON, and let go."""
     raw = await read_body(request, limit=_LIMITS.message_bytes, too_large_status=400)
-    if _replaces(request.app[SEGMENT_HOST]):
-        parse_json_body_replacing(raw)
-    else:
-        read_json_object(raw)
+    read_json_object(raw, replace_invalid_unicode=_replaces(request.app[SEGMENT_HOST]))
     return json_response({"success": True})
 
 
