@@ -172,7 +172,7 @@ def loads_replacing_invalid_unicode(raw: bytes) -> tuple[Any, tuple[str, ...]]:
     encoding = json.detect_encoding(raw)
     if not encoding.startswith("utf-8"):
         # UTF-16 or UTF-32 text: json decodes it (a lone surrogate survives, replaced below).
-        return replace_invalid_unicode(json.loads(raw))
+        return _replace_invalid_unicode(json.loads(raw))
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
@@ -181,10 +181,10 @@ def loads_replacing_invalid_unicode(raw: bytes) -> tuple[Any, tuple[str, ...]]:
     else:
         if _SURROGATE_ESCAPE.search(text) is None:
             return json.loads(text), ()
-    return replace_invalid_unicode(json.loads(text))
+    return _replace_invalid_unicode(json.loads(text))
 
 
-def replace_invalid_unicode(value: Any) -> tuple[Any, tuple[str, ...]]:
+def _replace_invalid_unicode(value: Any) -> tuple[Any, tuple[str, ...]]:
     """``value`` with every lone surrogate in its strings and keys replaced by U+FFFD.
 
     Changes the containers of ``value`` in place (it is meant for a value just parsed) and

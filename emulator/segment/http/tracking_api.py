@@ -28,13 +28,7 @@ from emulator.segment.ingest import (
 )
 from emulator.segment.invalid_unicode import replacement_notes, replaces
 from emulator.segment.project_settings import project_settings, write_key_problem
-from emulator.web.errors import (
-    BodyError,
-    Handler,
-    json_response,
-    read_body,
-    read_json_object,
-)
+from emulator.web.errors import BodyError, Handler, json_response, read_body, read_json_object
 
 __all__ = ["cors_middleware", "routes"]
 
