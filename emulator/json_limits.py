@@ -15,6 +15,11 @@ do not: strings holding a lone UTF-16 surrogate (``"\\udc00"``, or CESU-8 bytes,
 overflowing ones like ``1e400``. Neither can be stored in SQLite, written as strict JSON or
 sent on as UTF-8, so nothing downstream must ever meet one (docs/reliability.md).
 :func:`strict_dumps` is how the emulator writes JSON, so nothing it writes holds one either.
+
+Segment's own entrances may read invalid Unicode the other way, as Go's ``encoding/json``
+reads quoted strings (the ``invalid-unicode`` assumption, docs/assumptions.md):
+:func:`loads_replacing_invalid_unicode` turns each lone surrogate and each byte that is not
+UTF-8 into U+FFFD and says which strings it changed, so what it returns is valid Unicode too.
 """
 
 from __future__ import annotations
@@ -33,12 +38,16 @@ __all__ = [
     "JsonLimitExceeded",
     "JsonLimits",
     "check_json_limits",
+    "loads_replacing_invalid_unicode",
     "strict_dumps",
     "strict_loads",
 ]
 
 _MAX_SHOWN_POINTER = 120
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# A \u escape that json.loads may decode to a lone surrogate (or to half of a valid pair).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_REPLACEMENT = "\ufffd"
 
 SEGMENT_MESSAGE_BYTES = 32 * 1024
 """Segment's documented size limit for one Tracking API message."""
@@ -148,6 +157,74 @@ def strict_loads(raw: bytes | str) -> Any:
     except JsonLimitExceeded as exc:
         raise ValueError(str(exc)) from None
     return value
+
+
+def loads_replacing_invalid_unicode(raw: bytes) -> tuple[Any, tuple[str, ...]]:
+    """``raw`` parsed as JSON, with invalid Unicode in strings and keys replaced by U+FFFD.
+
+    As Go's ``encoding/json`` reads quoted strings (docs/sources.md#go-json-decoding): each
+    lone UTF-16 surrogate escape (``"\\udc00"``) becomes one U+FFFD, a valid pair stays the
+    character it encodes, and each byte that is not part of valid UTF-8 becomes one U+FFFD
+    (so CESU-8's ``ED A0 80`` becomes three). Returns the value and the JSON pointers of the
+    strings and keys it changed, sorted; ``()`` when it changed nothing. Raises
+    ``ValueError`` (or ``RecursionError``) as :func:`json.loads` does for what is not JSON.
+    """
+    encoding = json.detect_encoding(raw)
+    if not encoding.startswith("utf-8"):
+        # UTF-16 or UTF-32 text: json decodes it (a lone surrogate survives, replaced below).
+        return _replace_invalid_unicode(json.loads(raw))
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        # One lone surrogate (U+DC80..U+DCFF) per byte that is not UTF-8, replaced below.
+        text = raw.decode(encoding, "surrogateescape")
+    else:
+        if _SURROGATE_ESCAPE.search(text) is None:
+            return json.loads(text), ()
+    return _replace_invalid_unicode(json.loads(text))
+
+
+def _replace_invalid_unicode(value: Any) -> tuple[Any, tuple[str, ...]]:
+    """``value`` with every lone surrogate in its strings and keys replaced by U+FFFD.
+
+    Changes the containers of ``value`` in place (it is meant for a value just parsed) and
+    returns it with the JSON pointers of what it replaced. Iterative, like
+    :func:`check_json_limits`. Two keys that become the same keep the later value, as a Go
+    map does.
+    """
+    if isinstance(value, str):
+        return (_replaced(value), ("",)) if _is_invalid(value) else (value, ())
+    if not isinstance(value, dict | list):
+        return value, ()
+    replaced: list[str] = []
+    pending: list[tuple[Any, _Path]] = [(value, None)]
+    while pending:
+        item, path = pending.pop()
+        if isinstance(item, dict) and any(_is_invalid(key) for key in item):
+            members = list(item.items())
+            item.clear()
+            for key, child in members:
+                if _is_invalid(key):
+                    key = _replaced(key)
+                    replaced.append(_pointer((path, key)))
+                item[key] = child
+        # Only values are assigned below, so changing them while iterating is safe.
+        for key, child in item.items() if isinstance(item, dict) else enumerate(item):
+            if isinstance(child, str):
+                if _is_invalid(child):
+                    item[key] = _replaced(child)
+                    replaced.append(_pointer((path, key)))
+            elif isinstance(child, dict | list):
+                pending.append((child, (path, key)))
+    return value, tuple(sorted(set(replaced)))
+
+
+def _is_invalid(text: str) -> bool:
+    return not text.isascii() and _LONE_SURROGATE.search(text) is not None
+
+
+def _replaced(text: str) -> str:
+    return _LONE_SURROGATE.sub(_REPLACEMENT, text)
 
 
 def _pointer(path: _Path) -> str:

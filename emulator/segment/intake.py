@@ -11,12 +11,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from emulator.assumptions import AssumptionChoices, AssumptionNote
 from emulator.contract_checks.contract_set import ContractSet
 from emulator.journal.traces import Journal, Trace
 from emulator.secrets_mask import mask_fields
 from emulator.segment.ingest import INGEST_REASONS, IngestedEvent
+from emulator.segment.invalid_unicode import replacement_notes
 from emulator.segment.regulations.suppression import SuppressionList
 from emulator.segment.routing import FILTER_REASONS, Deduplicator, duplicate_gets_through, route
 
@@ -38,16 +40,19 @@ def ingest_events(
     contracts: ContractSet,
     take: Callable[[Trace], None],
     notes: Sequence[AssumptionNote] = (),
+    replaced_fields: Callable[[int], Sequence[str]] = lambda _index: (),
 ) -> list[Trace]:
     """Journal each event of one Tracking API request, in order, and ``take`` those ingest
     accepts (the caller suppresses, dedupes and routes them). Returns every trace made.
 
     ``received_by`` names the request in the ingest hop (``POST /v1/batch``); ``notes`` are
     the assumptions the whole request relied on (how its CORS answer was made), listed on
-    each accepted event's ingest hop beside the event's own.
+    each accepted event's ingest hop beside the event's own. ``replaced_fields(i)`` names the
+    fields of event ``i`` whose invalid Unicode was read as U+FFFD (``invalid-unicode``).
     """
     traces = []
-    for event in events:
+    for index, event in enumerate(events):
+        replaced = replacement_notes(replaced_fields(index))
         shown_raw = mask_fields(event.raw, _SECRET_FIELDS)
         message = event.message if event.message is not None else shown_raw
         trace = journal.new_trace("tracking-api", message)
@@ -58,13 +63,16 @@ def ingest_events(
             trace.outcome = "ingest_rejected"
             trace.reason = reason
             detail = event.detail or INGEST_REASONS.get(reason, reason)
-            trace.add_hop("ingest", f"dropped at ingest: {reason} ({detail})", ok=False)
+            trace.add_hop(
+                "ingest", f"dropped at ingest: {reason} ({detail})", ok=False, detail=replaced
+            )
             journal.changed(trace)
             continue
-        accepted: dict[str, object] = {"raw": shown_raw}
+        accepted: dict[str, Any] = {"raw": shown_raw, **replaced}
         relied_on = [*event.assumptions, *notes]
         if relied_on:
-            accepted["assumptions"] = [note.to_dict() for note in relied_on]
+            earlier = accepted.get("assumptions", [])
+            accepted["assumptions"] = [*earlier, *(note.to_dict() for note in relied_on)]
         trace.add_hop(
             "ingest",
             f"accepted by {received_by}",

@@ -16,7 +16,7 @@ from emulator.assumptions import AssumptionChoices, AssumptionNote
 from emulator.journal.durability import JournalWriteError
 from emulator.journal.traces import Trace
 from emulator.segment.cors import answers_browsers, preflight, response_headers
-from emulator.segment.http.host import SEGMENT_HOST
+from emulator.segment.http.host import SEGMENT_HOST, SegmentHost
 from emulator.segment.ingest import (
     BATCH_ENDPOINTS,
     SHORT_PATHS,
@@ -27,6 +27,7 @@ from emulator.segment.ingest import (
     parse_tracking_request,
 )
 from emulator.segment.intake import ingest_events
+from emulator.segment.invalid_unicode import replaces
 from emulator.segment.project_settings import project_settings, write_key_problem
 from emulator.web.errors import BodyError, Handler, json_response, read_body, read_json_object
 
@@ -88,7 +89,8 @@ async def project_settings_endpoint(request: web.Request) -> web.Response:
 @routes.post("/v1/m")
 async def library_metrics(request: web.Request) -> web.Response:
     """The browser library's own error counters: read, checked as JSON, and let go."""
-    read_json_object(await read_body(request, limit=_LIMITS.message_bytes, too_large_status=400))
+    raw = await read_body(request, limit=_LIMITS.message_bytes, too_large_status=400)
+    read_json_object(raw, replace_invalid_unicode=_replaces(request.app[SEGMENT_HOST]))
     return json_response({"success": True})
 
 
@@ -111,7 +113,11 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     raw = await read_body(request, limit=limit, too_large_status=400)
     try:
         parsed = parse_tracking_request(
-            endpoint, raw, authorization=request.headers.get("Authorization"), limits=_LIMITS
+            endpoint,
+            raw,
+            authorization=request.headers.get("Authorization"),
+            limits=_LIMITS,
+            replace_invalid_unicode=_replaces(runtime),
         )
     except TrackingRequestError as exc:
         raise BodyError(400, exc.code, exc.message) from None
@@ -146,6 +152,7 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
         contracts=runtime.contracts,
         take=take,
         notes=cors_notes,
+        replaced_fields=parsed.replaced_in,
     )
     try:
         # Acknowledge only what is durable: with a journal file, 200 means "on disk", and
@@ -180,3 +187,8 @@ def _cors_notes(origin: str | None, choices: AssumptionChoices) -> list[Assumpti
             "wildcard: '*', a credentialed request (a JSON Blob beacon) would be blocked",
         )
     ]
+
+
+def _replaces(runtime: SegmentHost) -> bool:
+    """Whether invalid Unicode is replaced by U+FFFD (the ``invalid-unicode`` variant in force)."""
+    return replaces(runtime.config.assumptions_in_force)
