@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -22,10 +23,11 @@ __all__ = ["main", "run"]
 # Imported when used: ``serve`` need not load Hypothesis (``check``, ``generate``), which
 # is a quarter of its start-up (BENCHMARKS.md).
 COMMANDS = ("serve", "send", "replay", "check", "generate", "engage", "assumptions")
-
-
-def _command(name: str) -> ModuleType:
-    return importlib.import_module(f"emulator.commands.{name}")
+DESCRIPTION = (
+    "A local testing and contract emulator for the Segment → Refersion destination: a Segment "
+    "side, the destination's mapping and a fake Refersion API v2, every hop journaled and "
+    "checked against the contracts. 'refersion-emulator COMMAND --help' describes a command."
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,18 +37,45 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{self.prog}: {message}")
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed distribution's version, which the build reads from
+    ``emulator/version.py`` (the one place it is written); looked up only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import version
+
+        print(f"{parser.prog} {version('segment-refersion-emulator')}")
+        parser.exit()
+
+
+def _command(name: str) -> ModuleType:
+    return importlib.import_module(f"emulator.commands.{name}")
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line, or with ``only`` that one command (it parses the same)."""
-    parser = _Parser(prog="refersion-emulator", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="refersion-emulator", description=DESCRIPTION)
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMANDS if only is None else (only,):
         command = _command(name)
-        command.add_arguments(commands.add_parser(command.NAME, help=command.HELP))
+        # A command's own description, when it sets none, is its one-line help as a sentence.
+        description = f"{command.HELP[0].upper()}{command.HELP[1:]}."
+        command.add_arguments(
+            commands.add_parser(command.NAME, help=command.HELP, description=description)
+        )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run(sys.argv[1:] if argv is None else argv, stdout=sys.stdout, stderr=sys.stderr)
+    try:
+        return run(sys.argv[1:] if argv is None else argv, stdout=sys.stdout, stderr=sys.stderr)
+    except BrokenPipeError:
+        # The reader (`| head`) has all it wanted. Point stdout at /dev/null so the flush at
+        # exit cannot raise again, and leave without a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def run(argv: Sequence[str], *, stdout: IO[str], stderr: IO[str]) -> int:

@@ -12,7 +12,7 @@ from emulator.assumptions import AssumptionChoices, fold_flags
 from emulator.errors import ConfigError
 
 if TYPE_CHECKING:
-    # faults.py validates endpoints against the fake, which imports this module.
+    # Only for the annotation: faults/rules.py needs nothing from this module.
     from emulator.faults.rules import FaultRule
 
 __all__ = [

@@ -15,6 +15,11 @@ do not: strings holding a lone UTF-16 surrogate (``"\\udc00"``, or CESU-8 bytes,
 overflowing ones like ``1e400``. Neither can be stored in SQLite, written as strict JSON or
 sent on as UTF-8, so nothing downstream must ever meet one (docs/reliability.md).
 :func:`strict_dumps` is how the emulator writes JSON, so nothing it writes holds one either.
+
+Segment's own entrances may read invalid Unicode the other way, as Go's ``encoding/json``
+reads quoted strings (the ``invalid-unicode`` assumption, docs/assumptions.md):
+:func:`loads_replacing_invalid_unicode` turns each lone surrogate and each byte that is not
+UTF-8 into U+FFFD and says which strings it changed, so what it returns is valid Unicode too.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.errors import EmulatorError
+from emulator.errors import InputError
 
 __all__ = [
     "SEGMENT_BATCH_BYTES",
@@ -33,6 +38,7 @@ __all__ = [
     "JsonLimitExceeded",
     "JsonLimits",
     "check_json_limits",
+    "loads_replacing_invalid_unicode",
     "strict_dumps",
     "strict_loads",
     "within_limits",
@@ -40,6 +46,9 @@ __all__ = [
 
 _MAX_SHOWN_POINTER = 120
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# A \u escape that json.loads may decode to a lone surrogate (or to half of a valid pair).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_REPLACEMENT = "\ufffd"
 
 SEGMENT_MESSAGE_BYTES = 32 * 1024
 """Segment's documented size limit for one Tracking API message."""
@@ -63,7 +72,7 @@ class JsonLimits:
 _ANY_SIZE = JsonLimits(max_depth=10**6, max_string_length=10**9, max_object_fields=10**9)
 
 
-class JsonLimitExceeded(EmulatorError):
+class JsonLimitExceeded(InputError):
     """A body breaks one of :class:`JsonLimits` or is not strict JSON; ``code`` names the rule."""
 
     def __init__(self, code: str, pointer: str, message: str) -> None:
@@ -151,53 +160,59 @@ def within_limits(value: Any, limits: JsonLimits = JsonLimits()) -> bool:
     past 200 levels), and the walk that names the break decides;
     tests/test_json_limits.py checks both answer alike.
     """
-    max_depth = min(limits.max_depth, _FAST_MAX_DEPTH)
-    max_string = limits.max_string_length
-    max_fields = limits.max_object_fields
-    lone_surrogate = _LONE_SURROGATE.search
-    isfinite = math.isfinite
+    fast = _FastPass(limits)
+    kind = type(value)
+    if kind is dict or kind is list:
+        return fast.container(value, 1)
+    return fast.leaf(value, kind)
 
-    def leaf_fits(item: Any, kind: type) -> bool:
+
+class _FastPass:
+    """:func:`within_limits` for one set of limits: no paths, exact types, bails when unsure."""
+
+    __slots__ = ("max_depth", "max_fields", "max_string")
+
+    def __init__(self, limits: JsonLimits) -> None:
+        self.max_depth = min(limits.max_depth, _FAST_MAX_DEPTH)
+        self.max_string = limits.max_string_length
+        self.max_fields = limits.max_object_fields
+
+    def text(self, item: str) -> bool:
+        return len(item) <= self.max_string and (
+            item.isascii() or _LONE_SURROGATE.search(item) is None
+        )
+
+    def leaf(self, item: Any, kind: type) -> bool:
         if kind is str:
-            return len(item) <= max_string and (item.isascii() or not lone_surrogate(item))
+            return self.text(item)
         if kind is float:
-            return isfinite(item)
+            return math.isfinite(item)
         return kind is int or kind is bool or item is None
 
-    # Containers recurse; their leaves are checked in the loop (most values are strings
-    # directly inside an object, and a call per leaf would cost more than the check).
-    def fits(item: Any, depth: int) -> bool:
-        if depth > max_depth:
+    def container(self, item: Any, depth: int) -> bool:
+        if depth > self.max_depth:
             return False
         if type(item) is dict:
-            if len(item) > max_fields:
+            if len(item) > self.max_fields:
                 return False
-            for key, child in item.items():
-                if type(key) is not str or len(key) > max_string:
+            for key in item:
+                if type(key) is not str or not self.text(key):
                     return False
-                if not key.isascii() and lone_surrogate(key):
-                    return False
-                kind = type(child)
-                if kind is str:
-                    if len(child) > max_string or (not child.isascii() and lone_surrogate(child)):
-                        return False
-                elif kind is dict or kind is list:
-                    if not fits(child, depth + 1):
-                        return False
-                elif not leaf_fits(child, kind):
-                    return False
-            return True
-        for child in item:
+            children = item.values()
+        else:
+            children = item
+        # Strings are checked here, containers recurse: most values are strings.
+        for child in children:
             kind = type(child)
-            if kind is dict or kind is list:
-                if not fits(child, depth + 1):
+            if kind is str:
+                if not self.text(child):
                     return False
-            elif not leaf_fits(child, kind):
+            elif kind is dict or kind is list:
+                if not self.container(child, depth + 1):
+                    return False
+            elif not self.leaf(child, kind):
                 return False
         return True
-
-    kind = type(value)
-    return fits(value, 1) if kind is dict or kind is list else leaf_fits(value, kind)
 
 
 def strict_dumps(value: Any, *, compact: bool = False) -> str:
@@ -218,6 +233,74 @@ def strict_loads(raw: bytes | str) -> Any:
     except JsonLimitExceeded as exc:
         raise ValueError(str(exc)) from None
     return value
+
+
+def loads_replacing_invalid_unicode(raw: bytes) -> tuple[Any, tuple[str, ...]]:
+    """``raw`` parsed as JSON, with invalid Unicode in strings and keys replaced by U+FFFD.
+
+    As Go's ``encoding/json`` reads quoted strings (docs/sources.md#go-json-decoding): each
+    lone UTF-16 surrogate escape (``"\\udc00"``) becomes one U+FFFD, a valid pair stays the
+    character it encodes, and each byte that is not part of valid UTF-8 becomes one U+FFFD
+    (so CESU-8's ``ED A0 80`` becomes three). Returns the value and the JSON pointers of the
+    strings and keys it changed, sorted; ``()`` when it changed nothing. Raises
+    ``ValueError`` (or ``RecursionError``) as :func:`json.loads` does for what is not JSON.
+    """
+    encoding = json.detect_encoding(raw)
+    if not encoding.startswith("utf-8"):
+        # UTF-16 or UTF-32 text: json decodes it (a lone surrogate survives, replaced below).
+        return _replace_invalid_unicode(json.loads(raw))
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        # One lone surrogate (U+DC80..U+DCFF) per byte that is not UTF-8, replaced below.
+        text = raw.decode(encoding, "surrogateescape")
+    else:
+        if _SURROGATE_ESCAPE.search(text) is None:
+            return json.loads(text), ()
+    return _replace_invalid_unicode(json.loads(text))
+
+
+def _replace_invalid_unicode(value: Any) -> tuple[Any, tuple[str, ...]]:
+    """``value`` with every lone surrogate in its strings and keys replaced by U+FFFD.
+
+    Changes the containers of ``value`` in place (it is meant for a value just parsed) and
+    returns it with the JSON pointers of what it replaced. Iterative, like
+    :func:`check_json_limits`. Two keys that become the same keep the later value, as a Go
+    map does.
+    """
+    if isinstance(value, str):
+        return (_replaced(value), ("",)) if _is_invalid(value) else (value, ())
+    if not isinstance(value, dict | list):
+        return value, ()
+    replaced: list[str] = []
+    pending: list[tuple[Any, _Path]] = [(value, None)]
+    while pending:
+        item, path = pending.pop()
+        if isinstance(item, dict) and any(_is_invalid(key) for key in item):
+            members = list(item.items())
+            item.clear()
+            for key, child in members:
+                if _is_invalid(key):
+                    key = _replaced(key)
+                    replaced.append(_pointer((path, key)))
+                item[key] = child
+        # Only values are assigned below, so changing them while iterating is safe.
+        for key, child in item.items() if isinstance(item, dict) else enumerate(item):
+            if isinstance(child, str):
+                if _is_invalid(child):
+                    item[key] = _replaced(child)
+                    replaced.append(_pointer((path, key)))
+            elif isinstance(child, dict | list):
+                pending.append((child, (path, key)))
+    return value, tuple(sorted(set(replaced)))
+
+
+def _is_invalid(text: str) -> bool:
+    return not text.isascii() and _LONE_SURROGATE.search(text) is not None
+
+
+def _replaced(text: str) -> str:
+    return _LONE_SURROGATE.sub(_REPLACEMENT, text)
 
 
 def _pointer(path: _Path) -> str:

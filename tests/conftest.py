@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 from hypothesis import HealthCheck, settings
 
-from emulator.config import EmulatorConfig
 from emulator.server.emulator import Emulator
+from tests.support import FUZZ_NOTES, fast_config
 
 # pytester runs users' pytest sessions in-process (the plugin's own tests).
 pytest_plugins = ["pytester"]
@@ -21,25 +18,12 @@ pytest_plugins = ["pytester"]
 # "ci" keeps the suite within minutes on two cores; "thorough" is for hunting on demand.
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=100, deadline=None)
+# `make quick`: every property still runs, on fewer examples; the full suite draws the rest.
+settings.register_profile("quick", max_examples=30, deadline=None, derandomize=True)
 settings.register_profile(
     "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
-
-ROOT = Path(__file__).resolve().parent.parent
-FUZZ_NOTES = pytest.StashKey[list[str]]()
-"""Lines the fuzz tests add (cases tried); printed in the terminal summary."""
-FIXTURES = ROOT / "fixtures"
-
-
-_FAST = EmulatorConfig(
-    port=0, retry_initial_backoff=0.01, retry_max_backoff=0.05, retry_budget=1.0, seed=7
-)
-
-
-def fast_config(**overrides: Any) -> EmulatorConfig:
-    """Real HTTP on port 0, with a retry schedule short enough for tests."""
-    return dataclasses.replace(_FAST, **overrides)
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ from typing import Any
 import aiohttp
 
 from emulator.server.emulator import Emulator
-
-from .browser import chromium
-from .conftest import ROOT, fast_config
+from tests.browser import chromium
+from tests.support import ROOT, fast_config
 
 _TRACKING = [
     {

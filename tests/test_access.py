@@ -21,7 +21,7 @@ from emulator.commands.serve import control_token, exposure_note
 from emulator.config import EmulatorConfig
 from emulator.errors import ConfigError, InputError
 from emulator.server.emulator import Emulator
-from tests.conftest import ROOT, fast_config
+from tests.support import ROOT, fast_config
 
 TOKEN = "tok_" + "a1b2c3d4" * 4
 

@@ -32,9 +32,7 @@ from emulator.segment.engage.space import EngageSpace
 from emulator.segment.ingest import TrackingRequest, enrich
 from emulator.segment.routing import duplicate_gets_through
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
-from tests.test_cli import cli, write
-from tests.test_refersion_service import AUTH, CREDENTIALS, new_body
+from tests.support import AUTH, CREDENTIALS, cli, fast_config, new_body, write
 
 PETER = {"name": "Peter Gibbons", "email": "peter@example.com"}
 
@@ -784,6 +782,7 @@ async def test_regulation_deletes_not_forwarded_never_reach_refersion() -> None:
         assert trace["assumptions"][0]["id"] == "regulation-forwarding"
 
 
+@pytest.mark.slow  # the whole property suite once per variant
 def test_check_across_every_variant_on_the_built_in_mapping() -> None:
     """What CI runs: every variant of every assumption, one example per property."""
     code, out, err = cli(

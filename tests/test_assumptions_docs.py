@@ -6,8 +6,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from emulator.assumptions import ASSUMPTIONS
 from emulator.assumptions.document import render_markdown
 
@@ -19,9 +17,6 @@ OUTSIDE = re.compile(
     r"reference/[\w-]+\.md|segment-semantics(\.md)?|refersion-api\.md|peer-features"
     r"|/work/shared|SPEC\.md|SPEC\s*§|\([^)]*\bSPEC\)|\b[Ii]ssue \d+\b"
 )
-# The README belongs to another change in flight; it is listed so the check flips to a failure
-# (strict xfail) the moment its citations are gone, and the mark must then be removed.
-PENDING = {"README.md"}
 
 
 def test_the_assumptions_page_is_the_registry_rendered() -> None:
@@ -84,26 +79,9 @@ def test_every_cited_section_exists() -> None:
     assert missing == []
 
 
-@pytest.mark.parametrize(
-    "scope",
-    [
-        "the repository",
-        pytest.param(
-            "README.md",
-            marks=pytest.mark.xfail(strict=True, reason="its citations are another change's"),
-        ),
-    ],
-)
-def test_nothing_cites_a_source_outside_the_repository(scope: str) -> None:
-    if scope in PENDING:
-        paths = [ROOT / scope]
-    else:
-        this = Path(__file__).resolve()
-        paths = [
-            p
-            for p in _tracked_files()
-            if p.relative_to(ROOT).as_posix() not in PENDING and p.resolve() != this
-        ]
+def test_nothing_cites_a_source_outside_the_repository() -> None:
+    this = Path(__file__).resolve()
+    paths = [p for p in _tracked_files() if p.resolve() != this]
     found = []
     for path in paths:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()

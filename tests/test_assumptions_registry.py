@@ -29,6 +29,7 @@ REQUIRED = {
     "retry-backoff",
     "retry-after",
     "delivery-timeout",
+    "invalid-unicode",
 }
 
 

@@ -15,7 +15,7 @@ import pytest
 from emulator import BackgroundEmulator, DestinationSettings, Operation
 from emulator.destination.mapping import MappingResult, MappingSettings, map_message
 from emulator.errors import ControlError
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 
 def identify(email: str, name: str = "Peter Gibbons", **traits: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from emulator.config import EmulatorConfig
 from emulator.errors import ConfigError
 from emulator.faults.specs import parse_fault_spec
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 
 def identify(user_id: str) -> dict[str, Any]:

@@ -24,9 +24,9 @@ from aiohttp import web
 from playwright.async_api import BrowserContext, ConsoleMessage, Page, Response, Route
 
 from emulator.server.emulator import Emulator
+from tests.browser import chromium, chromium_missing
+from tests.support import ROOT, fast_config
 
-from .browser import chromium, chromium_missing
-from .conftest import ROOT, fast_config
 from .web_frontend_doc import WRITE_KEY, doc_page, doc_snippet_lines
 
 _missing = chromium_missing()
@@ -34,6 +34,7 @@ if _missing is not None and os.environ.get("INSPECTOR_BROWSER_REQUIRED") == "1":
     raise RuntimeError(f"browser tests are required here, but {_missing}")
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(_missing is not None, reason=_missing or ""),
     pytest.mark.asyncio(loop_scope="module"),
 ]

@@ -9,7 +9,9 @@ import pytest
 
 from emulator.journal.reconcile import OUTCOME_BUCKETS
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
+from tests.support import fast_config
+
+pytestmark = pytest.mark.chaos
 
 EVENTS = 2000
 BATCH = 100

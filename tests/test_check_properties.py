@@ -22,7 +22,7 @@ from emulator.errors import InputError
 from emulator.server.emulator import Emulator
 from emulator.server.runners.check_driver import run_check
 from emulator.strategies import INVALID_RULES
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 # Half the profile's examples: every example is several HTTP round trips.
 EXAMPLES = max(10, settings().max_examples // 2)

@@ -12,35 +12,11 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from emulator.cli import build_parser, run
-from tests.conftest import FIXTURES, ROOT
-
-DOC = FIXTURES / "segment-docs" / "refersion-destination-identify.json"
-
-
-def cli(*argv: str, stdin: bytes | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    if stdin is not None:
-        # `send -` reads bytes from sys.stdin.buffer.
-        original = sys.stdin
-        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
-        try:
-            code = run(list(argv), stdout=out, stderr=err)
-        finally:
-            sys.stdin = original
-    else:
-        code = run(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def write(tmp_path: Path, name: str, payload: Any) -> str:
-    path = tmp_path / name
-    path.write_text(payload if isinstance(payload, str) else json.dumps(payload))
-    return str(path)
+from emulator.cli import build_parser
+from tests.support import DOC, ROOT, cli, write
 
 
 def test_send_a_fixture_prints_every_hop_and_passes() -> None:

@@ -27,7 +27,7 @@ from emulator.cases.payloads import parse_cases
 from emulator.contract_checks.contract_set import ContractSet, default_contracts
 from emulator.contract_checks.fast_path import FastPath, is_plain_json, schema_certainly_valid
 from emulator.server.runners.case_runner import run_case
-from tests.conftest import FIXTURES, fast_config
+from tests.support import FIXTURES, fast_config
 
 CONTRACTS = default_contracts()
 REFERENCE = CONTRACTS.reference()

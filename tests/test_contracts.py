@@ -16,6 +16,7 @@ from emulator.contract_checks.contract_set import CONTRACT_BASE_URI, ContractSet
 from emulator.countries import REFERSION_COUNTRIES
 from emulator.errors import ConfigError
 from emulator.secrets_mask import mask_secret
+from tests.support import doc_event
 
 __all__: list[str] = []
 
@@ -44,116 +45,17 @@ REQUIRED_CONTRACTS = {
 }
 
 # docs/sources.md#segment-identify: the identify example of the Segment spec.
-SPEC_IDENTIFY: dict[str, Any] = {
-    "anonymousId": "507f191e810c19729de860ea",
-    "channel": "browser",
-    "context": {"ip": "8.8.8.8", "userAgent": "Mozilla/5.0 (Macintosh; ...) Chrome/40.0"},
-    "integrations": {"All": False, "Mixpanel": True, "Salesforce": True},
-    "messageId": "022bb90c-bbac-11e4-8dfc-aa07a5b093db",
-    "receivedAt": "2015-02-23T22:28:55.387Z",
-    "sentAt": "2015-02-23T22:28:55.111Z",
-    "timestamp": "2015-02-23T22:28:55.111Z",
-    "traits": {
-        "name": "Peter Gibbons",
-        "email": "peter@example.com",
-        "plan": "premium",
-        "logins": 5,
-        "address": {
-            "street": "6th St",
-            "city": "San Francisco",
-            "state": "CA",
-            "postalCode": "94103",
-            "country": "USA",
-        },
-    },
-    "type": "identify",
-    "userId": "97980cfea0067",
-    "version": "1.1",
-}
+SPEC_IDENTIFY = doc_event("segment-docs/spec-identify-all-false.json")
 # docs/sources.md#segment-identify: the partner-facing identify of partners/spec.md.
-PARTNER_IDENTIFY: dict[str, Any] = {
-    "_metadata": {"bundled": ["Segment.io"], "unbundled": ["Facebook Pixel"]},
-    "anonymousId": "3d316d2c-26e8-451f-91be-a0766708c81e",
-    "channel": "client",
-    "context": {
-        "ip": "67.160.210.48",
-        "library": {"name": "analytics.js", "version": "3.8.2"},
-        "page": {"path": "index.html", "referrer": "", "search": "", "title": "", "url": ""},
-        "userAgent": "Mozilla/5.0 (...)",
-    },
-    "integrations": {},
-    "messageId": "ajs-18c6f23382e31fad89210c1c022cc068",
-    "originalTimestamp": "2019-06-21T16:33:26.060Z",
-    "projectId": "P0OJ3CTID1",
-    "receivedAt": "2019-06-21T16:33:26.158Z",
-    "sentAt": "2019-06-21T16:33:26.060Z",
-    "timestamp": "2019-06-21T16:33:26.158Z",
-    "traits": {"email": "peter@example.com", "logins": 5, "name": "Peter Gibbons"},
-    "type": "identify",
-    "userId": "97980cfea0067",
-    "version": 2,
-}
+PARTNER_IDENTIFY = doc_event("segment-docs/partner-identify.json")
 # docs/sources.md#refersion-destination-page: the page's test event (top-level email).
-REFERSION_DOC_IDENTIFY: dict[str, Any] = {
-    "messageId": "test-message-txsmji",
-    "timestamp": "2019-05-02T14:14:40.519Z",
-    "type": "identify",
-    "email": "test@example.org",
-    "traits": {
-        "name": "Peter Gibbons",
-        "email": "peter@example.com",
-        "plan": "premium",
-        "logins": 5,
-        "address": {
-            "street": "6th St",
-            "city": "San Francisco",
-            "state": "CA",
-            "postalCode": "94103",
-            "country": "USA",
-        },
-    },
-    "userId": "test-user-t0zpx",
-}
+REFERSION_DOC_IDENTIFY = doc_event("segment-docs/refersion-destination-identify.json")
 # docs/sources.md#tracking-api: an identify item as analytics-python 2.3.4 puts it in a batch.
-PYTHON_IDENTIFY: dict[str, Any] = {
-    "integrations": {},
-    "anonymousId": None,
-    "timestamp": "2026-11-29T20:29:24.270+00:00",
-    "context": {"library": {"name": "analytics-python", "version": "2.3.4"}},
-    "type": "identify",
-    "userId": "user-1",
-    "traits": {"name": "Peter Gibbons", "email": "peter@example.com"},
-    "messageId": "f135a17f-0d5e-4b3c-9d7e-3f1c2a6b8e90",
-}
+PYTHON_IDENTIFY = doc_event("irregular/client-analytics-python.json")
 # docs/sources.md#segment-deletes: the partners/spec.md delete (null context, Go-style timestamp).
-PARTNER_DELETE: dict[str, Any] = {
-    "type": "delete",
-    "channel": "server",
-    "userId": "507f191e81",
-    "context": None,
-    "integrations": None,
-    "messageId": "delete-reg-6543321::job-2-P0OJ3CTID1",
-    "projectId": "P0OJ3CTID1",
-    "timestamp": "2020-05-09T23:54:49.209Z",
-    "receivedAt": "2020-05-09T23:54:49.209Z",
-    "sentAt": "2020-05-09T17:49:00.000Z",
-    "originalTimestamp": "2020-05-09 23:54:49.209808489 +0000 UTC m=+70366.298768264",
-}
+PARTNER_DELETE = doc_event("segment-docs/partner-delete-null-context.json", 1)
 # docs/sources.md#segment-deletes: the Refersion page's delete ([] context, top-level email).
-REFERSION_DELETE: dict[str, Any] = {
-    "type": "delete",
-    "channel": "server",
-    "messageId": "delete-022bb90c-bbac-11e4-8dfc-aa07a5b093db",
-    "projectId": "abcd123",
-    "userId": "5678",
-    "context": [],
-    "integrations": [],
-    "email": "peter@example.com",
-    "receivedAt": "2019-02-19T23:58:54.387Z",
-    "sentAt": "2019-02-19T21:58:54.387Z",
-    "originalTimestamp": "2019-02-19T23:58:54.387Z",
-    "timestamp": "2019-02-19T23:58:54.387Z",
-}
+REFERSION_DELETE = doc_event("refersion-docs/delete-empty-array-context.json", 1)
 # docs/sources.md#refersion-api-v2: New Affiliate, with a password that meets the v2 rules.
 NEW_REQUEST: dict[str, Any] = {
     "first_name": "Bill",

@@ -7,8 +7,7 @@ import re
 import signal
 import sqlite3
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,7 @@ from emulator.clock import ManualClock
 from emulator.journal.reconcile import OUTCOME_BUCKETS
 from emulator.journal.store import JournalStoreError
 from emulator.server.emulator import Emulator
-from tests.conftest import ROOT, fast_config
-from tests.test_cli import cli
+from tests.support import ROOT, cli, fast_config, until
 
 DELIVERED = {outcome for outcome, bucket in OUTCOME_BUCKETS.items() if bucket == "delivered"}
 
@@ -42,13 +40,6 @@ async def send(http: aiohttp.ClientSession, url: str, batch: list[dict[str, Any]
 async def flush(http: aiohttp.ClientSession, url: str, timeout: float = 30.0) -> None:
     async with http.post(f"{url}/_emulator/flush", params={"timeout": str(timeout)}) as resp:
         assert (await resp.json())["idle"] is True
-
-
-async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.002)
 
 
 async def test_journal_affiliates_and_dedupe_survive_a_restart(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from emulator.cli import run
-from tests.conftest import FIXTURES
+from tests.support import FIXTURES
 
 ADA = {
     "userId": "u-ada",

@@ -12,8 +12,7 @@ import pytest
 from emulator.faults.rules import FAULT_HEADER
 from emulator.faults.specs import parse_fault_spec
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
-from tests.test_cli import cli
+from tests.support import cli, fast_config
 
 NEW_AFFILIATE = {
     "first_name": "Peter",

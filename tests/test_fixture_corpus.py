@@ -9,7 +9,7 @@ import pytest
 
 from emulator.cases.payloads import parse_cases
 from emulator.server.runners.case_runner import run_case
-from tests.conftest import FIXTURES, fast_config
+from tests.support import FIXTURES, fast_config
 
 FIXTURE_FILES = sorted(FIXTURES.rglob("*.json"))
 

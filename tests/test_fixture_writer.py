@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.cases.junit import JUnitCase, junit_xml
 from emulator.cases.writer import dump_json, observed_expectation, with_expect
 from emulator.errors import InputError
+from emulator.junit import JUnitCase, junit_xml
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=30),

@@ -25,8 +25,10 @@ from schemathesis.specs.openapi.checks import (
 
 from emulator.contract_checks.openapi import bundled_document
 from emulator.segment.ingest import SHORT_PATHS
-from tests.conftest import FUZZ_NOTES, fast_config
-from tests.live import LiveEmulator
+from emulator.server.background import BackgroundEmulator
+from tests.support import FUZZ_NOTES, fast_config
+
+pytestmark = pytest.mark.fuzz
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 # Per operation and phase: about two thousand requests in all under the ci and dev profiles;
@@ -75,17 +77,17 @@ SETTINGS = settings(
 )
 
 tried: Counter[str] = Counter()
-live_holder: list[LiveEmulator] = []
+live_holder: list[BackgroundEmulator] = []
 
 
 @pytest.fixture(scope="module")
-def live(request: pytest.FixtureRequest) -> Iterator[LiveEmulator]:
+def live(request: pytest.FixtureRequest) -> Iterator[BackgroundEmulator]:
     started = time.perf_counter()
-    with LiveEmulator(fast_config()) as server:
+    with BackgroundEmulator(fast_config()) as server:
         live_holder.append(server)
         yield server
         live_holder.clear()
-        errors = list(server.emulator.app_errors)
+        errors = server.server_errors()
     elapsed = time.perf_counter() - started
     report(request, f"schemathesis: {summary()} in {elapsed:.1f} s")
     assert errors == [], "the server hit unhandled exceptions"
@@ -102,9 +104,9 @@ def summary() -> str:
     return f"{total} cases ({parts})"
 
 
-def call_kwargs(case: schemathesis.Case[Any], server: LiveEmulator) -> dict[str, Any]:
+def call_kwargs(case: schemathesis.Case[Any], server: BackgroundEmulator) -> dict[str, Any]:
     """Valid credentials for the surfaces that check them, so positive data gets past auth."""
-    config = server.emulator.runtime.config
+    config = server.config
     headers: dict[str, str] = {}
     if case.path.startswith("/refersion/"):
         headers = {
@@ -127,7 +129,7 @@ def count(case: schemathesis.Case[Any]) -> None:
 @SCHEMA.parametrize()
 @SETTINGS
 def test_every_operation_answers_as_documented(
-    case: schemathesis.Case[Any], live: LiveEmulator
+    case: schemathesis.Case[Any], live: BackgroundEmulator
 ) -> None:
     count(case)
     case.call_and_validate(checks=CHECKS, **call_kwargs(case, live))
@@ -152,7 +154,7 @@ class Workflow(SCHEMA.as_state_machine()):  # type: ignore[misc]
         )
 
 
-def test_linked_operations_keep_their_promises(live: LiveEmulator) -> None:
+def test_linked_operations_keep_their_promises(live: BackgroundEmulator) -> None:
     Workflow.run(
         settings=settings(
             SETTINGS, max_examples=STATEFUL_SCENARIOS, stateful_step_count=STATEFUL_STEPS

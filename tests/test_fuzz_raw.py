@@ -24,8 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator.contract_checks.openapi import bundled_document, operations
-from tests.conftest import FUZZ_NOTES, fast_config
-from tests.live import LiveEmulator
+from emulator.server.background import BackgroundEmulator
+from tests.support import FUZZ_NOTES, fast_config
+
+pytestmark = pytest.mark.fuzz
 
 DOCUMENT = bundled_document()
 # As in test_fuzz_openapi: "x-emulator-fuzz": false leaves an operation out.
@@ -60,14 +62,14 @@ class ErrorLog(logging.Handler):
 
 
 @pytest.fixture(scope="module")
-def live(request: pytest.FixtureRequest) -> Iterator[LiveEmulator]:
+def live(request: pytest.FixtureRequest) -> Iterator[BackgroundEmulator]:
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
     started = time.perf_counter()
     try:
-        with LiveEmulator(fast_config()) as server:
+        with BackgroundEmulator(fast_config()) as server:
             yield server
-            app_errors = list(server.emulator.app_errors)
+            app_errors = server.server_errors()
     finally:
         logging.getLogger().removeHandler(errors)
     elapsed = time.perf_counter() - started
@@ -171,7 +173,9 @@ def encode(body: bytes, encoding: str) -> tuple[bytes, str | None]:
 # -- the client ------------------------------------------------------------------------------
 
 
-def post(live: LiveEmulator, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+def post(
+    live: BackgroundEmulator, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, Any]:
     """A raw POST with exactly these headers; the status and the parsed JSON answer."""
     address = urlsplit(live.url)
     connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=30)
@@ -203,7 +207,7 @@ def assert_no_server_error(path: str, status: int, answer: Any) -> None:
     encoding=encodings,
 )
 def test_any_bytes_on_any_post_endpoint_get_a_json_answer(
-    live: LiveEmulator, path: str, body: bytes, content_type: str | None, encoding: str
+    live: BackgroundEmulator, path: str, body: bytes, content_type: str | None, encoding: str
 ) -> None:
     tried["bodies"] += 1
     data, content_encoding = encode(body, encoding)
@@ -217,7 +221,7 @@ def test_any_bytes_on_any_post_endpoint_get_a_json_answer(
 @FUZZ
 @given(path=st.sampled_from(POST_PATHS), body=bodies, headers=header_sets)
 def test_any_headers_on_any_post_endpoint_get_a_json_answer(
-    live: LiveEmulator, path: str, body: bytes, headers: dict[str, str]
+    live: BackgroundEmulator, path: str, body: bytes, headers: dict[str, str]
 ) -> None:
     tried["headers"] += 1
     status, answer = post(live, path, body, {"Content-Type": "application/json", **headers})

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_cli import cli
+from tests.support import cli
 
 
 def lines(*argv: str) -> list[Any]:

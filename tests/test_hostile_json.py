@@ -7,6 +7,11 @@ a lone UTF-16 surrogate (as a ``\\udc00`` escape or as CESU-8 bytes) in any stri
 (``²``, ``①``, ``٣``) in query strings and path parameters. Each example starts from a valid
 body for the surface and plants one to three of these in it.
 
+Each example also draws the variant of the ``invalid-unicode`` assumption (docs/assumptions.md)
+and switches to it: Segment's entrances (``/v1/*`` and ``/_emulator/deliver``) replace invalid
+Unicode by U+FFFD under ``replace`` and refuse it under ``refuse``; the other surfaces refuse it
+under both.
+
 After every example: no 5xx, the answer is strict JSON, the next ordinary event is
 acknowledged and delivered within a second, and flush goes idle. At the end health is still
 ``ok`` and, with a journal file, the emulator starts again on it and delivers.
@@ -17,6 +22,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
 import time
 import uuid
 from collections import Counter
@@ -31,8 +37,10 @@ from hypothesis import strategies as st
 
 from emulator.config import RefersionCredentials
 from emulator.contract_checks.openapi import bundled_document, operations
-from tests.conftest import FUZZ_NOTES, fast_config
-from tests.live import LiveEmulator
+from tests.support import FUZZ_NOTES, LiveEmulator, fast_config
+
+# Hostile JSON at every HTTP surface, a fuzz run (make quick leaves it out).
+pytestmark = pytest.mark.fuzz
 
 DOCUMENT = bundled_document()
 # Answers that are not JSON (pages, assets, the event stream) and the reset, which is not
@@ -270,6 +278,9 @@ def requests(draw: st.DrawFn) -> tuple[str, str, bytes | None]:
 # -- the client and the checks -------------------------------------------------------------
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def strict(payload: bytes) -> Any:
     """``payload`` as strict JSON: no NaN or Infinity tokens, no lone surrogates."""
 
@@ -277,17 +288,22 @@ def strict(payload: bytes) -> Any:
         raise AssertionError(f"not JSON: the token {token}")
 
     value = json.loads(payload.decode("utf-8"), parse_constant=refuse)
+    assert not any(_LONE_SURROGATE.search(text) for text in strings_in(value)), "a lone surrogate"
+    return value
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string of a parsed JSON ``value``, object keys included."""
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            assert not any(0xD800 <= ord(c) <= 0xDFFF for c in item), "a lone surrogate"
+            yield item
         elif isinstance(item, dict):
             pending.extend(item)
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
-    return value
 
 
 def call(
@@ -337,13 +353,68 @@ def clean_up(live: LiveEmulator) -> None:
     call(live, "DELETE", "/_emulator/faults")
 
 
-def check_one(live: LiveEmulator, method: str, path: str, body: bytes | None) -> None:
+VARIANTS = ["replace", "refuse"]
+
+
+def holds_invalid_unicode(body: bytes) -> bool:
+    """Whether a string or key of ``body`` holds a lone surrogate (escaped or CESU-8)."""
+    text = body.decode("utf-8", "surrogateescape")
+    value = json.loads(text, parse_constant=str, parse_int=str, parse_float=str)
+    return any(_LONE_SURROGATE.search(item) for item in strings_in(value))
+
+
+def is_segment_entrance(method: str, path: str) -> bool:
+    return method == "POST" and (path.startswith("/v1/") or path == "/_emulator/deliver")
+
+
+def assume(live: LiveEmulator, variant: str) -> None:
+    body = json.dumps({"assumptions": {"invalid-unicode": variant}}).encode()
+    status, answer, _ = call(live, "PUT", "/_emulator/assumptions", body)
+    assert status == 200, answer
+
+
+def check_invalid_unicode(
+    live: LiveEmulator, variant: str, answer: Any, response: http.client.HTTPResponse, status: int
+) -> bool:
+    """A Segment entrance given invalid Unicode: refused under ``refuse``; under ``replace``
+    never refused for it, and every event the request entered says what was replaced.
+    ``True`` when the request was accepted with its strings replaced."""
+    if variant == "refuse":
+        assert 400 <= status < 500, (status, answer)
+        return False
+    assert not (isinstance(answer, dict) and answer.get("code") == "invalid_unicode"), answer
+    if status >= 300:
+        return False
+    if isinstance(answer, dict) and isinstance(answer.get("events"), list):
+        trace_ids = [event["id"] for event in answer["events"]]  # /_emulator/deliver
+    else:
+        trace_ids = [i for i in (response.getheader("X-Emulator-Trace-Ids") or "").split(",") if i]
+    for trace_id in trace_ids:
+        _, trace, _ = call(live, "GET", f"/_emulator/events/{trace_id}")
+        notes = [note for note in trace["assumptions"] if note["id"] == "invalid-unicode"]
+        assert notes, trace["assumptions"]
+        assert "U+FFFD" in notes[0]["note"]
+    return True
+
+
+def check_one(live: LiveEmulator, method: str, path: str, body: bytes | None, variant: str) -> bool:
+    """The checks after one hostile request; ``True`` if it was accepted with U+FFFD."""
     template_path = urlsplit(path).path
-    status, answer, _ = call(live, method, path, body, headers_for(template_path))
+    assume(live, variant)
+    status, answer, response = call(live, method, path, body, headers_for(template_path))
     allowed = DOCUMENTED_5XX.get(template_path, set())
     assert status < 500 or status in allowed, (method, path, status, answer)
+    if (
+        body is not None
+        and is_segment_entrance(method, template_path)
+        and holds_invalid_unicode(body)
+    ):
+        replaced = check_invalid_unicode(live, variant, answer, response, status)
+    else:
+        replaced = False
     clean_up(live)
     ordinary_event_is_delivered(live)
+    return replaced
 
 
 # -- the tests -----------------------------------------------------------------------------
@@ -382,19 +453,27 @@ def with_journal(
 
 def _note(request: pytest.FixtureRequest, mode: str) -> None:
     count = tried.pop(mode, 0)
-    line = f"hostile JSON ({mode}): {count} requests on {len(SURFACES)} surfaces"
+    replaced = tried.pop(f"{mode}, replaced", 0)
+    line = (
+        f"hostile JSON ({mode}): {count} requests on {len(SURFACES)} surfaces, "
+        f"{replaced} accepted with U+FFFD"
+    )
     request.config.stash.setdefault(FUZZ_NOTES, []).append(line)
 
 
 @FUZZ
-@given(request=requests())
-def test_hostile_json_in_memory(in_memory: LiveEmulator, request: Any) -> None:
+@given(request=requests(), variant=st.sampled_from(VARIANTS))
+def test_hostile_json_in_memory(
+    in_memory: LiveEmulator, request: tuple[str, str, bytes | None], variant: str
+) -> None:
     tried["in memory"] += 1
-    check_one(in_memory, *request)
+    tried["in memory, replaced"] += check_one(in_memory, *request, variant)
 
 
 @FUZZ
-@given(request=requests())
-def test_hostile_json_with_a_journal_file(with_journal: LiveEmulator, request: Any) -> None:
+@given(request=requests(), variant=st.sampled_from(VARIANTS))
+def test_hostile_json_with_a_journal_file(
+    with_journal: LiveEmulator, request: tuple[str, str, bytes | None], variant: str
+) -> None:
     tried["with --journal"] += 1
-    check_one(with_journal, *request)
+    tried["with --journal, replaced"] += check_one(with_journal, *request, variant)

@@ -10,7 +10,7 @@ import pytest
 
 from emulator.cases.payloads import parse_cases
 from emulator.errors import InputError
-from tests.test_cli import cli, write
+from tests.support import cli, write
 
 # What analytics-python puts in a batch (client shape) and what Segment delivers (enriched).
 CLIENT = {

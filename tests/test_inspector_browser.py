@@ -21,15 +21,15 @@ from playwright.async_api import BrowserContext, Page, expect
 from emulator.cases.payloads import parse_cases
 from emulator.server.emulator import Emulator
 from emulator.server.runners.case_runner import run_case
-
-from .browser import chromium, chromium_missing
-from .conftest import fast_config
+from tests.browser import chromium, chromium_missing
+from tests.support import fast_config
 
 _missing = chromium_missing()
 if _missing is not None and os.environ.get("INSPECTOR_BROWSER_REQUIRED") == "1":
     raise RuntimeError(f"browser tests are required here, but {_missing}")
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(_missing is not None, reason=_missing or ""),
     pytest.mark.asyncio(loop_scope="module"),
 ]
@@ -83,6 +83,11 @@ async def identify(http: aiohttp.ClientSession, emu: Emulator, **fields: Any) ->
     body = {"writeKey": "test", **fields}
     async with http.post(f"{emu.url}/v1/identify", json=body) as response:
         assert response.status == 200, await response.text()
+
+
+async def add_fault(http: aiohttp.ClientSession, emu: Emulator, spec: str) -> None:
+    async with http.post(f"{emu.url}/_emulator/faults", data=spec) as response:
+        assert response.status == 201, await response.text()
 
 
 def rows(page: Page) -> Any:
@@ -265,4 +270,88 @@ async def test_payload_markup_is_shown_as_text_everywhere(
     markup = await page.evaluate(
         "[...document.querySelectorAll('img, svg, b, i, script')].map(e => e.outerHTML)"
     )
-    assert markup == ['<script src="/_emulator/ui/inspector.js" defer=""></script>']
+    assert markup == [
+        # The page's own: its script, and the summaries it arrived with (none yet).
+        '<script src="/_emulator/ui/inspector.js" defer=""></script>',
+        '<script type="application/json" id="initial-events">[]</script>',
+    ]
+
+
+async def test_the_event_list_is_filled_before_the_pages_load_event(
+    browser: BrowserContext, emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    await deliver(
+        http,
+        emu,
+        {"type": "identify", "userId": "early", "traits": {"name": "E L", "email": "e@x.io"}},
+        {"type": "track", "userId": "early", "event": "Signed Up"},
+    )
+    page = await browser.new_page()
+    await page.add_init_script(
+        "window.addEventListener('load', () => {"
+        " window.__rowsAtLoad = document.querySelectorAll('tr.event-row').length; })"
+    )
+    try:
+        await page.goto(f"{emu.url}/_emulator/ui", wait_until="load")
+        assert await page.evaluate("window.__rowsAtLoad") == 2
+    finally:
+        await page.close()
+
+
+async def test_a_numeric_user_id_is_shown_as_sent(
+    page: Page, emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    await deliver(
+        http,
+        emu,
+        {"type": "identify", "userId": 12345, "traits": {"name": "N U", "email": "n@x.io"}},
+    )
+    await expect(rows(page).locator(".c-user")).to_have_text("12345 (not a string)")
+    await page.fill("#filter-text", "12345")
+    await expect(rows(page)).to_have_count(1)
+    await rows(page).first.click()
+    await expect(page.locator("article.trace .facts")).to_contain_text("12345 (not a string)")
+
+
+async def test_one_events_violations_agree_with_the_contracts_tab(
+    page: Page, emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    # A numeric userId breaks segment/identify where Segment routes it and where the
+    # destination receives it: two findings, in the event and in the tab alike.
+    await deliver(
+        http, emu, {"type": "identify", "userId": 7, "traits": {"name": "S V", "email": "s@x.io"}}
+    )
+    await expect(rows(page).locator(".warn-count")).to_have_text("2")
+    await rows(page).first.click()
+    await expect(page.locator("#violation-summary strong")).to_have_text("2 contract violations")
+    await page.click("nav a[data-tab=contracts]")
+    row = page.locator("#contracts-table tr", has_text="segment/identify")
+    await expect(row.locator("td").nth(4)).to_have_text("2")
+    await expect(page.locator("#count-violations")).to_have_text("⚠ 2")
+
+
+async def test_a_used_up_fault_rule_is_shown_as_used_up(
+    page: Page, emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    await add_fault(http, emu, "refersion:affiliate/new=503x1")
+    await identify(http, emu, userId="spent", traits={"name": "S P", "email": "sp@x.io"})
+    await expect(rows(page).locator(".badge")).to_have_text("created")
+    await page.click("nav a[data-tab=faults]")
+    rule = page.locator("tr.fault-row")
+    await expect(rule).to_have_attribute("data-state", "used-up")
+    await expect(rule).to_contain_text("used up: fired 1 of 1")
+    await expect(page.locator("#faults-status")).to_contain_text("0 active rules, 1 used up")
+
+
+async def test_long_outcome_badges_are_shown_whole(
+    page: Page, emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    await add_fault(http, emu, "refersion:affiliate/new=422x1")
+    await identify(http, emu, userId="long", traits={"name": "L O", "email": "lo@x.io"})
+    badge = rows(page).locator(".badge")
+    await expect(badge).to_have_text("refersion_rejected")
+    fits = await badge.evaluate(
+        "b => b.scrollWidth <= b.clientWidth"
+        " && b.getBoundingClientRect().right <= b.closest('td').getBoundingClientRect().right"
+    )
+    assert fits, "the outcome badge is cut off"

@@ -20,8 +20,7 @@ from emulator.server.emulator import Emulator
 from emulator.server.live_stream import STREAM_HUB, StreamHub, Subscriber
 from emulator.server.ui import STATIC_DIR
 from emulator.web.errors import BodyError
-
-from .conftest import fast_config
+from tests.support import fast_config
 
 IDENTIFY = {
     "type": "identify",

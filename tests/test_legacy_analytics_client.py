@@ -16,7 +16,9 @@ from analytics import Client
 from analytics.request import APIError
 
 from emulator.server.background import BackgroundEmulator
-from tests.conftest import fast_config
+from tests.support import fast_config
+
+pytestmark = pytest.mark.client
 
 TRAITS = {
     "firstName": "Joanna",

@@ -16,61 +16,18 @@ from emulator.destination.mapping import (
     Rejection,
     map_message,
 )
+from tests.support import doc_event
 
 SETTINGS = MappingSettings(password_salt="test-salt")
 
 # Segment's Refersion destination page, verbatim (docs/sources.md#refersion-destination-page).
-REFERSION_DOC_IDENTIFY: dict[str, Any] = {
-    "messageId": "test-message-txsmji",
-    "timestamp": "2019-05-02T14:14:40.519Z",
-    "type": "identify",
-    "email": "test@example.org",
-    "traits": {
-        "name": "Peter Gibbons",
-        "email": "peter@example.com",
-        "plan": "premium",
-        "logins": 5,
-        "address": {
-            "street": "6th St",
-            "city": "San Francisco",
-            "state": "CA",
-            "postalCode": "94103",
-            "country": "USA",
-        },
-    },
-    "userId": "test-user-t0zpx",
-}
+REFERSION_DOC_IDENTIFY = doc_event("segment-docs/refersion-destination-identify.json")
 
-# Segment's partner spec delete (§3.3): null context, Go-formatted originalTimestamp.
-PARTNER_SPEC_DELETE: dict[str, Any] = {
-    "type": "delete",
-    "channel": "server",
-    "userId": "507f191e81",
-    "context": None,
-    "integrations": None,
-    "messageId": "delete-reg-6543321::job-2-P0OJ3CTID1",
-    "projectId": "P0OJ3CTID1",
-    "timestamp": "2020-05-09T23:54:49.209Z",
-    "receivedAt": "2020-05-09T23:54:49.209Z",
-    "sentAt": "2020-05-09T17:49:00.000Z",
-    "originalTimestamp": "2020-05-09 23:54:49.209808489 +0000 UTC m=+70366.298768264",
-}
+# Segment's partner spec delete: null context, Go-formatted originalTimestamp.
+PARTNER_SPEC_DELETE = doc_event("segment-docs/partner-delete-null-context.json", 1)
 
-# Refersion's destination page delete (§3.3): [] context/integrations, top-level email.
-REFERSION_DOC_DELETE: dict[str, Any] = {
-    "type": "delete",
-    "channel": "server",
-    "messageId": "delete-022bb90c-bbac-11e4-8dfc-aa07a5b093db",
-    "projectId": "abcd123",
-    "userId": "5678",
-    "context": [],
-    "integrations": [],
-    "email": "peter@example.com",
-    "receivedAt": "2019-02-19T23:58:54.387Z",
-    "sentAt": "2019-02-19T21:58:54.387Z",
-    "originalTimestamp": "2019-02-19T23:58:54.387Z",
-    "timestamp": "2019-02-19T23:58:54.387Z",
-}
+# Refersion's destination page delete: [] context/integrations, top-level email.
+REFERSION_DOC_DELETE = doc_event("refersion-docs/delete-empty-array-context.json", 1)
 
 PETER = {"email": "peter@example.com", "name": "Peter Gibbons"}
 

@@ -10,8 +10,7 @@ import pytest
 
 from emulator import load_mapping, map_message
 from emulator.errors import InputError
-from tests.conftest import FIXTURES
-from tests.test_cli import cli
+from tests.support import FIXTURES, cli
 
 DOC = FIXTURES / "segment-docs" / "refersion-destination-identify.json"
 

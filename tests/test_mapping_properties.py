@@ -20,6 +20,7 @@ from emulator.destination.mapping import (
     map_message,
 )
 from emulator.strategies import GeneratedEvent, engage_events, identify_events
+from tests.support import examples
 
 REPEATED_4_TIMES = re.compile(r"(.)\1{3}", re.DOTALL)
 SYMBOL = re.compile(r"[^A-Za-z0-9]")
@@ -90,7 +91,7 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
     return document
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(message=messages, salt=text)
 def test_map_message_never_raises_and_results_are_coherent(message: Any, salt: str) -> None:
     original = copy.deepcopy(message)
@@ -122,7 +123,7 @@ def test_map_message_never_raises_and_results_are_coherent(message: Any, salt: s
     assert password_problems(result.body["password"], result.body["email"]) == []
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(event=identify_events() | engage_events())
 def test_well_formed_identify_maps_to_exactly_the_fields_it_carries(
     event: GeneratedEvent,
@@ -141,7 +142,7 @@ def test_well_formed_identify_maps_to_exactly_the_fields_it_carries(
             resolve_pointer(event.message, entry.source)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(salt=text, unique_merchant_id=text, email=st.emails() | text)
 def test_derived_password_satisfies_refersion_rules(
     salt: str, unique_merchant_id: str, email: str

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from emulator.server.background import BackgroundEmulator
-from tests.conftest import ROOT
+from tests.support import ROOT
+
+pytestmark = pytest.mark.client
 
 CLIENT = ROOT / "clients" / "node"
 INSTALLED = CLIENT / "node_modules" / "@segment" / "analytics-node" / "package.json"

@@ -24,7 +24,7 @@ from emulator.segment.ingest import BATCH_ENDPOINTS, SHORT_PATHS, TRACKING_TYPES
 from emulator.server.app import create_app
 from emulator.server.emulator import Emulator
 from emulator.server.ui import STATIC_DIR
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 SOURCE = source_document()
 BUNDLED = bundled_document()

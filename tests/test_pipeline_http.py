@@ -12,21 +12,10 @@ import pytest
 from aiohttp import web
 
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
+from tests.support import doc_event, fast_config
 
-DOC_TRAITS = {
-    "name": "Peter Gibbons",
-    "email": "peter@example.com",
-    "plan": "premium",
-    "logins": 5,
-    "address": {
-        "street": "6th St",
-        "city": "San Francisco",
-        "state": "CA",
-        "postalCode": "94103",
-        "country": "USA",
-    },
-}
+# The traits of the identify example on Segment's Refersion destination page.
+DOC_TRAITS = doc_event("segment-docs/refersion-destination-identify.json")["traits"]
 
 
 async def post_json(http: aiohttp.ClientSession, url: str, payload: Any) -> tuple[int, Any]:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from emulator.commands.options import hypothesis_home
 from emulator.destination.mapping import MappingResult, MappingSettings, Operation, map_message
-from tests.test_cli import cli
+from tests.support import cli
 
 
 def drops_zip(message: Any, *, settings: MappingSettings) -> MappingResult:
@@ -32,6 +34,7 @@ def test_check_catches_a_dropped_zip_and_send_replays_the_shrunk_counterexample(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr("emulator.server.runtime.map_message", drops_zip)
 
     code, out, err = cli(
@@ -77,8 +80,10 @@ def test_check_catches_a_dropped_zip_and_send_replays_the_shrunk_counterexample(
     assert "zip" in (junit_failure.get("message") or "")
     assert str(saved.name) in (junit_failure.text or "")
 
-    # The example database lives in the project (the working directory), not in $HOME.
-    assert any((tmp_path / ".hypothesis" / "check" / "round_trip").iterdir())
+    # The example database lives in the user's cache, one per project directory; nothing is
+    # left in the working directory.
+    assert not (tmp_path / ".hypothesis").exists()
+    assert any((hypothesis_home(os.getcwd()) / "check" / "round_trip").iterdir())
 
     code, out, _ = cli("send", str(saved))
     assert code == 1

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -16,8 +13,7 @@ from emulator.clock import ManualClock
 from emulator.journal.reconcile import BUCKETS, OUTCOME_BUCKETS, reconcile, reconcile_events
 from emulator.journal.traces import OUTCOMES
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
-from tests.test_cli import DOC, cli
+from tests.support import DOC, cli, fast_config, until
 
 
 def test_every_outcome_belongs_to_exactly_one_bucket() -> None:
@@ -72,13 +68,6 @@ def test_events_as_printed_reconcile_too() -> None:
     assert reconcile_events(events).to_dict()["equation"] == (
         "2 accepted = 1 delivered + 1 filtered + 0 discarded + 0 expired + 0 pending"
     )
-
-
-async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.002)
 
 
 async def get_report(http: aiohttp.ClientSession, emu: Emulator) -> dict[str, Any]:

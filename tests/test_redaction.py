@@ -14,7 +14,7 @@ from emulator.cases.payloads import Case
 from emulator.cases.redaction import Redactor
 from emulator.destination.mapping import MappingResult, MappingSettings, Operation, map_message
 from emulator.server.runners.case_runner import run_case
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 SETTINGS = MappingSettings(password_salt="test-salt")
 COUNTRIES = ["USA", "us", "United Kingdom", "UK", "DEU", "Germany", "EGY", "Atlantis", "", 840]

@@ -10,7 +10,7 @@ import pytest
 from emulator.faults.rules import FaultRuleError
 from emulator.faults.specs import parse_fault_spec, rule_from_json
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 TRAITS = {"name": "Peter Gibbons", "email": "peter@example.com"}
 IDENTIFY = {"type": "identify", "userId": "u1", "messageId": "m-1", "traits": TRAITS}

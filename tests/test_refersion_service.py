@@ -13,20 +13,14 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from emulator.config import RefersionCredentials
 from emulator.errors import ConfigError
 from emulator.fake_refersion import AffiliateStore, FakeRefersion, FakeRefersionOptions, Reply
 from emulator.fake_refersion.store import FIRST_AFFILIATE_ID
 from emulator.fake_refersion.validation import CHAR_LIMIT, password_errors
+from tests.support import ABSENT, AUTH, CREDENTIALS, PASSWORD, examples, new_body
 
 __all__: list[str] = []
 
-CREDENTIALS = RefersionCredentials(public_key="pub_test0000000000", secret_key="sec_test0000000000")
-AUTH = {
-    "Refersion-Public-Key": CREDENTIALS.public_key,
-    "Refersion-Secret-Key": CREDENTIALS.secret_key,
-}
-PASSWORD = "Secure!Pass1"
 CONTRACTS = Path(__file__).resolve().parent.parent / "contracts" / "refersion"
 SUCCESS_CONTRACTS = {
     "affiliate/new": "affiliate-new.response.json",
@@ -57,21 +51,6 @@ def assert_contract(endpoint: str, reply: Reply) -> None:
     """Success bodies match their endpoint's contract, every other body the error contract."""
     name = SUCCESS_CONTRACTS[endpoint] if reply.status == 200 else "error.json"
     VALIDATORS[name].validate(reply.body)
-
-
-def new_body(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "first_name": "Bill",
-        "last_name": "Smith",
-        "email": "bill@example.com",
-        "password": PASSWORD,
-        "status": "ACTIVE",
-    }
-    body.update(changes)
-    return {k: v for k, v in body.items() if v is not _ABSENT}
-
-
-_ABSENT: Any = object()
 
 
 def make_fake(**options: Any) -> FakeRefersion:
@@ -212,7 +191,7 @@ def test_unusable_body_is_400_naming_the_problem(
 def test_new_reports_the_first_missing_required_field(
     fake: FakeRefersion, removed: tuple[str, ...], reported: str, how: str
 ) -> None:
-    replacement = {"absent": _ABSENT, "null": None, "blank": "  "}[how]
+    replacement = {"absent": ABSENT, "null": None, "blank": "  "}[how]
     body = new_body(**dict.fromkeys(removed, replacement), country="XX")
     reply = call(fake, "affiliate/new", body)
     assert reply == Reply(400, {"error": f"Missing required field {reported}"})
@@ -220,7 +199,7 @@ def test_new_reports_the_first_missing_required_field(
 
 def test_status_can_be_made_optional_and_then_defaults_to_pending() -> None:
     fake = make_fake(require_status=False)
-    _, code = create(fake, status=_ABSENT)
+    _, code = create(fake, status=ABSENT)
     assert call(fake, "affiliate/get", {"affiliate_code": code}).body["status"] == "PENDING"
     assert errors(
         call(fake, "affiliate/new", new_body(email="x@example.com", status="DENIED"))
@@ -946,7 +925,7 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     endpoint=st.sampled_from(FakeRefersion.ENDPOINTS),
     body=st.dictionaries(st.sampled_from(_FIELD_NAMES), _JSON, max_size=8),

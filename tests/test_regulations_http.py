@@ -16,7 +16,7 @@ from emulator.segment.http.regulations_api import create_regulation
 from emulator.segment.regulations.book import parse_regulation_request
 from emulator.segment.timestamps import parse_timestamp
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 PETER = {"name": "Peter Gibbons", "email": "peter@example.com"}
 

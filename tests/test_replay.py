@@ -11,8 +11,7 @@ import pytest
 
 from emulator.destination.mapping import REJECTION_REASONS, WARNING_CODES
 from emulator.segment.routing import FILTER_REASONS
-from tests.conftest import FIXTURES
-from tests.test_cli import cli, write
+from tests.support import FIXTURES, cli, write
 
 ONE_WORD = FIXTURES / "rules" / "names-one-word.json"
 # The pipeline never hands the mapping a non-object (ingest and /_emulator/deliver refuse it),

@@ -7,8 +7,7 @@ in for the wait between them, so every retry is a real HTTP attempt but no test 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from email.utils import formatdate
 from typing import Any
 
@@ -21,7 +20,7 @@ from emulator.clock import ManualClock
 from emulator.journal.traces import Trace
 from emulator.segment.http.tracking_api import TRACE_IDS_HEADER
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
+from tests.support import fast_config, until
 
 FOUR_HOURS = 4 * 3600.0
 # What Segment does by default: 1 s doubling up to 10 minutes, for four hours.
@@ -82,13 +81,6 @@ async def receiver() -> AsyncIterator[tuple[ScriptedReceiver, str]]:
     yield scripted, f"http://{host}:{port}/hook"
     scripted.release.set()
     await runner.cleanup()
-
-
-async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.002)
 
 
 async def identify(http: aiohttp.ClientSession, emu: Emulator, user_id: str = "u") -> Trace:

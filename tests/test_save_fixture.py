@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.test_cli import cli, write
+from tests.support import cli, write
 
 # What support pastes: the Event Delivery copy of a customer's failing identify.
 PERSONAL = [

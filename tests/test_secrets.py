@@ -22,7 +22,7 @@ from emulator.destination.mapping import derive_password
 from emulator.journal.rendering import Style, format_trace
 from emulator.secrets_mask import mask_fields
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 PUBLIC = "pub_leakcheck"
 SECRET = "sec_TOPSECRET_4f9a8b7c6d5e"
@@ -187,10 +187,12 @@ def test_a_wrong_secret_in_the_destination_setting_is_masked_in_the_cli(
     path = tmp_path / "one.json"
     path.write_text(json.dumps({"type": "identify", **PEOPLE[0]}))
     out, err = io.StringIO(), io.StringIO()
-    argv = ["send", "--json", "--api-key", f"{PUBLIC}.{WRONG_SECRET}", str(path)]
+    # The account's keys given explicitly, so the destination's secret is the wrong one.
+    account = ["--public-key", PUBLIC, "--secret-key", SECRET]
+    argv = ["send", "--json", "--api-key", f"{PUBLIC}.{WRONG_SECRET}", *account, str(path)]
     assert run(argv, stdout=out, stderr=err) == 1
     assert "unauthorized" in out.getvalue()
-    assert_absent(out.getvalue() + err.getvalue(), {WRONG_SECRET}, "send --json")
+    assert_absent(out.getvalue() + err.getvalue(), {WRONG_SECRET, SECRET}, "send --json")
 
 
 def test_write_keys_in_journaled_items_are_masked() -> None:

@@ -13,20 +13,12 @@ from segment.analytics.request import APIError
 
 from emulator.server.background import BackgroundEmulator
 from emulator.server.emulator import Emulator
+from tests.support import doc_event
 
-DOC_TRAITS = {
-    "name": "Peter Gibbons",
-    "email": "peter@example.com",
-    "plan": "premium",
-    "logins": 5,
-    "address": {
-        "street": "6th St",
-        "city": "San Francisco",
-        "state": "CA",
-        "postalCode": "94103",
-        "country": "USA",
-    },
-}
+pytestmark = pytest.mark.client
+
+# The traits of the identify example on Segment's Refersion destination page.
+DOC_TRAITS = doc_event("segment-docs/refersion-destination-identify.json")["traits"]
 
 
 def client_for(emu: Emulator, errors: list[Any], **options: Any) -> Client:

@@ -13,7 +13,7 @@ import pytest
 from emulator.config import EmulatorConfig
 from emulator.errors import ConfigError
 from emulator.server.emulator import Emulator
-from tests.conftest import fast_config
+from tests.support import fast_config
 
 TIMEOUT = 0.5
 # A trickle that would take this long if the server let it run.

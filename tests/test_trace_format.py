@@ -14,8 +14,7 @@ from emulator.journal.rendering import Style, explain, field_label, format_trace
 from emulator.segment.ingest import INGEST_REASONS
 from emulator.segment.routing import FILTER_REASONS
 from emulator.server.runners.case_runner import run_case
-from tests.conftest import fast_config
-from tests.test_cli import cli, write
+from tests.support import cli, fast_config, write
 
 CUSTOMER = {
     "type": "identify",

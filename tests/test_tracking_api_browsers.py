@@ -21,7 +21,7 @@ from emulator.segment.cors import ALLOWED_HEADERS, answers_browsers, preflight, 
 from emulator.segment.ingest import SHORT_PATHS
 from emulator.segment.project_settings import project_settings, write_key_problem
 from emulator.server.emulator import Emulator
-from tests.conftest import ROOT, fast_config
+from tests.support import ROOT, fast_config
 from tests.web_frontend_doc import DOC, doc_page, doc_snippet_lines
 
 ORIGIN = "http://localhost:3000"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from .conftest import ROOT
+from tests.support import ROOT
 
 __all__ = ["DOC", "WRITE_KEY", "doc_page", "doc_snippet_lines", "fenced"]
 

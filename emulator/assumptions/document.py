@@ -15,7 +15,8 @@ _SIDES = {
     "emulator: the built-in mapping)",
     "destination": "the destination's answer to Segment (in the emulator: its receiver)",
     "refersion": "Refersion (in the emulator: the fake Refersion API)",
-    "segment": "Segment's delivery and regulations (in the emulator: its Segment side)",
+    "segment": "Segment's Tracking API, delivery and regulations (in the emulator: its Segment "
+    "side)",
 }
 
 _INTRO = """\

@@ -409,6 +409,39 @@ _TABLE = (
         settle="affiliate/new with a made-up offer id against a Refersion sandbox.",
     ),
     Assumption(
+        id="invalid-unicode",
+        side="segment",
+        statement=(
+            "What Segment's Tracking API (and so the delivery that follows) does with a string "
+            'that is not valid Unicode: a lone UTF-16 surrogate escape such as "\\udc00", or '
+            "bytes that are not UTF-8 (CESU-8's ED A0 80)."
+        ),
+        default="replace",
+        variants=(
+            Variant(
+                "replace",
+                "each lone surrogate and each byte that is not UTF-8 becomes U+FFFD, as Go's "
+                "encoding/json reads strings; the event is accepted and its trace names the "
+                "fields replaced",
+            ),
+            Variant(
+                "refuse",
+                "the request is answered 400 invalid_unicode naming the field; nothing of it "
+                "is kept",
+            ),
+        ),
+        why=(
+            "A Segment engineer wrote that the Tracking API is written in Go, and Go's "
+            "encoding/json documents that it replaces invalid UTF-8 and lone surrogates in "
+            "strings with U+FFFD instead of failing; that Segment decodes with it, and adds no "
+            "check of its own, is an inference."
+        ),
+        settle=(
+            'An identify whose traits.first_name holds "\\udc00", sent to a real source: a '
+            "200 and U+FFFD in the source debugger prove replace, a 400 proves refuse."
+        ),
+    ),
+    Assumption(
         id="regulation-forwarding",
         side="segment",
         statement=(

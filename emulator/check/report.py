@@ -5,14 +5,15 @@ Rendered three ways: lines for a person, a JSON document, and JUnit XML for CI.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from emulator.check.exercised import Exercised
 from emulator.journal.rendering import Style
+from emulator.junit import JUnitCase, junit_xml
 
 __all__ = ["CheckReport", "Failure", "PropertyResult"]
 
@@ -109,46 +110,16 @@ class CheckReport:
 
     def junit_xml(self) -> str:
         """One ``testcase`` per property; a failure carries the counterexample's events."""
-        failed = len(self.failures)
-        suite_attributes = {
-            "name": "refersion-emulator check",
-            "tests": str(len(self.results)),
-            "failures": str(failed),
-            "errors": "0",
-            "time": f"{self.seconds:.3f}",
-        }
-        root = ET.Element("testsuites", suite_attributes)
-        suite = ET.SubElement(root, "testsuite", suite_attributes)
-        properties = ET.SubElement(suite, "properties")
         shown_seed = "random" if self.seed is None else str(self.seed)
-        for name, value in (("examples", str(self.examples)), ("seed", shown_seed)):
-            ET.SubElement(properties, "property", {"name": name, "value": value})
-        for key, value in sorted(self.target.items()):
-            ET.SubElement(properties, "property", {"name": key, "value": value})
-        for result in self.results:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                {
-                    "classname": "refersion_emulator.check",
-                    "name": result.name,
-                    "time": f"{result.seconds:.3f}",
-                },
-            )
-            if result.failure is not None:
-                failure = ET.SubElement(
-                    case,
-                    "failure",
-                    {"message": result.failure.message, "type": result.failure.kind},
-                )
-                failure.text = "\n".join(_failure_lines(result.failure))
-            out = ET.SubElement(case, "system-out")
-            out.text = (
-                f"{result.invariant}\n{result.examples} examples, "
-                f"{result.exercised.events} events\n"
-                + json.dumps(result.exercised.to_dict(), ensure_ascii=False)
-            )
-        return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+        properties = [
+            ("examples", str(self.examples)),
+            ("seed", shown_seed),
+            *sorted(self.target.items()),
+        ]
+        cases = [_junit_case(result) for result in self.results]
+        return junit_xml(
+            "refersion-emulator check", cases, properties=properties, seconds=self.seconds
+        )
 
     def lines(self, style: Style) -> list[str]:
         """The report for a person: a verdict per property, failures, what was exercised."""
@@ -178,6 +149,27 @@ class CheckReport:
         total = f"{passed} passed, {len(self.results) - passed} failed in {self.seconds:.1f}s"
         out.append(style.good(total) if self.passed else style.bad(total))
         return out
+
+
+def _junit_case(result: PropertyResult) -> JUnitCase:
+    output = (
+        f"{result.invariant}\n{result.examples} examples, {result.exercised.events} events\n"
+        + json.dumps(result.exercised.to_dict(), ensure_ascii=False)
+    )
+    case = JUnitCase(
+        name=result.name,
+        seconds=result.seconds,
+        classname="refersion_emulator.check",
+        output=output,
+    )
+    if result.failure is None:
+        return case
+    return dataclasses.replace(
+        case,
+        failure="\n".join(_failure_lines(result.failure)),
+        message=result.failure.message,
+        kind=result.failure.kind,
+    )
 
 
 def _failure_lines(failure: Failure) -> list[str]:

@@ -17,6 +17,7 @@ from emulator.commands.options import (
     EXIT_OK,
     add_emulator_options,
     config_from_args,
+    hypothesis_storage,
     mapping_from_args,
 )
 from emulator.destination.mapping import Mapping as MappingFn
@@ -27,8 +28,6 @@ __all__ = ["HELP", "NAME", "add_arguments", "print_report", "run", "run_report"]
 
 NAME = "check"
 HELP = "verify the destination's contracts with generated events (property-based)"
-# Hypothesis keeps failing examples here, in the project, to replay them first next time.
-DATABASE = Path(".hypothesis")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -133,21 +132,23 @@ def run_report(
 
     if args.examples < 1:
         raise InputError(f"--examples must be at least 1, got {args.examples}")
-    options = CheckOptions(
-        examples=args.examples,
-        seed=args.seed,
-        properties=tuple(args.properties) if args.properties else PROPERTY_NAMES,
-        database=DATABASE,
-    )
     config = config_from_args(args, port=args.port)
     if choices is not None:
         config = dataclasses.replace(config, assumptions=choices)
     progress = _Progress(stderr) if stderr.isatty() else None
-    try:
-        report = event_loop.run(run_check(config, options, mapping=mapping, progress=progress))
-    finally:
-        if progress is not None:
-            progress.close()
+    # Failing examples are kept (and replayed first next time) in the user's cache directory.
+    with hypothesis_storage() as home:
+        options = CheckOptions(
+            examples=args.examples,
+            seed=args.seed,
+            properties=tuple(args.properties) if args.properties else PROPERTY_NAMES,
+            database=home,
+        )
+        try:
+            report = event_loop.run(run_check(config, options, mapping=mapping, progress=progress))
+        finally:
+            if progress is not None:
+                progress.close()
     if args.save_failures:
         for result in report.results:
             failure = result.failure

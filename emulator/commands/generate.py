@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from typing import IO, Any
@@ -10,7 +11,7 @@ from typing import IO, Any
 from hypothesis import strategies as st
 
 from emulator import strategies
-from emulator.commands.options import EXIT_OK
+from emulator.commands.options import EXIT_OK, hypothesis_storage
 from emulator.errors import InputError
 
 __all__ = ["HELP", "KINDS", "NAME", "add_arguments", "run"]
@@ -48,13 +49,37 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
     if not 1 <= args.count <= _MAX_COUNT:
         raise InputError(f"--count must be 1..{_MAX_COUNT}, got {args.count}")
     valid, invalid = KINDS[args.kind]
-    events = strategies.sample(
-        (invalid if args.invalid else valid)(), count=args.count, seed=args.seed
-    )
-    for event in events:
+    with hypothesis_storage():
+        events = strategies.sample(
+            (invalid if args.invalid else valid)(), count=args.count, seed=args.seed
+        )
+    for event in distinct_message_ids(events):
         line: Any = _annotated(event) if args.with_expectations else event.message
         print(json.dumps(line, ensure_ascii=False), file=stdout)
     return EXIT_OK
+
+
+def distinct_message_ids(
+    events: list[strategies.GeneratedEvent],
+) -> list[strategies.GeneratedEvent]:
+    """``events`` with every repeated messageId made unique by a ``-<n>`` suffix.
+
+    Hypothesis repeats values on purpose (it hunts for collisions), but printed events are
+    meant to be sent: a repeated messageId would end as Segment's ``duplicate`` instead of what
+    the event was drawn to show. An event whose very point is its messageId is left alone.
+    """
+    seen: set[str] = set()
+    unique = []
+    for number, event in enumerate(events, start=1):
+        message = event.message
+        message_id = message.get("messageId")
+        if isinstance(message_id, str) and "message_id" not in (event.reason or ""):
+            if message_id in seen:
+                message_id = f"{message_id}-{number}"
+                event = dataclasses.replace(event, message={**message, "messageId": message_id})
+            seen.add(message_id)
+        unique.append(event)
+    return unique
 
 
 def _annotated(event: strategies.GeneratedEvent) -> dict[str, Any]:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from emulator.assumptions import AssumptionChoices, UnknownAssumption, parse_assume
 from emulator.config import DestinationSettings, EmulatorConfig, RefersionCredentials
+from emulator.errors import InputError
 from emulator.faults.specs import parse_fault_spec
 
 if TYPE_CHECKING:
@@ -17,9 +23,11 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "account_credentials",
     "add_emulator_options",
     "choices_from_args",
     "config_from_args",
+    "hypothesis_storage",
     "in_process_config",
     "mapping_from_args",
 ]
@@ -73,7 +81,12 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, help="seed for affiliate codes and retry jitter")
     parser.add_argument(
-        "--retry-budget", type=float, help="seconds Segment keeps retrying (default 4 hours)"
+        "--retry-budget",
+        type=float,
+        metavar="SECONDS",
+        help="seconds Segment keeps retrying a failing delivery (default: 4 hours for serve "
+        "and check; 5 seconds for send, replay and engage, so an unreachable receiver cannot "
+        "hold them)",
     )
     parser.add_argument(
         "--mapping",
@@ -84,7 +97,8 @@ def add_emulator_options(parser: argparse.ArgumentParser) -> None:
         "--fault",
         action="append",
         metavar="SPEC",
-        help="inject a fault, e.g. refersion:affiliate/new=503@0.3 (repeatable; see README)",
+        help="inject a fault, e.g. refersion:affiliate/new=503@0.3 (repeatable; see "
+        "docs/faults-and-retries.md)",
     )
     parser.add_argument(
         "--assume",
@@ -121,12 +135,7 @@ def in_process_config(args: argparse.Namespace) -> EmulatorConfig:
 
 
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConfig:
-    credentials = RefersionCredentials()
-    if args.public_key or args.secret_key:
-        credentials = RefersionCredentials(
-            public_key=args.public_key or credentials.public_key,
-            secret_key=args.secret_key or credentials.secret_key,
-        )
+    credentials = account_credentials(args.api_key, args.public_key, args.secret_key)
     extra: dict[str, Any] = {}
     if args.retry_budget is not None:
         extra["retry_budget"] = args.retry_budget
@@ -139,14 +148,50 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> EmulatorConf
         credentials=credentials,
         api_key=args.api_key,
         write_key=args.write_key,
-        destination_url=args.destination_url,
-        refersion_url=args.refersion_url,
+        destination_url=_checked_url(
+            "--destination-url", args.destination_url, "http://127.0.0.1:9000/destination"
+        ),
+        refersion_url=_checked_url(
+            "--refersion-url", args.refersion_url, "http://127.0.0.1:9000/refersion/v2"
+        ),
         destination=DestinationSettings(
             status=args.status, send_welcome=args.send_welcome, offer=args.offer
         ),
         seed=args.seed,
         **{**extra, **overrides},
     )
+
+
+def _checked_url(option: str, value: str | None, example: str) -> str | None:
+    """``value`` when it is a URL a request can go to; else a usage error saying what is
+    expected, before anything starts (aiohttp's own complaint is just the string back)."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InputError(
+            f"{option} {value!r} is not a URL; expected an absolute http:// or https:// URL "
+            f"such as {example}"
+        )
+    return value
+
+
+def account_credentials(
+    api_key: str | None, public_key: str | None, secret_key: str | None
+) -> RefersionCredentials:
+    """The fake account's keys. Given explicitly, they are used as given (a mismatch with
+    ``--api-key`` is then what the user asked for); otherwise a well-formed ``--api-key``
+    makes the account the user's own, so their key setting works without repeating it."""
+    default = RefersionCredentials()
+    if public_key or secret_key:
+        return RefersionCredentials(
+            public_key=public_key or default.public_key,
+            secret_key=secret_key or default.secret_key,
+        )
+    public, _, secret = (api_key or "").partition(".")
+    if public and secret:
+        return RefersionCredentials(public_key=public, secret_key=secret)
+    return default
 
 
 def mapping_from_args(args: argparse.Namespace) -> Mapping | None:
@@ -156,3 +201,27 @@ def mapping_from_args(args: argparse.Namespace) -> Mapping | None:
     from emulator.destination.mapping_loader import load_mapping
 
     return load_mapping(args.mapping, search_path=os.getcwd())
+
+
+def hypothesis_home(cwd: str | None = None) -> Path:
+    """Where Hypothesis keeps the example database (failures replayed first next time) and its
+    caches for commands run in ``cwd``: the user's cache directory, one folder per project
+    directory, never the directory itself (``$XDG_CACHE_HOME``, else ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    project = hashlib.sha256((cwd or os.getcwd()).encode()).hexdigest()[:16]
+    return Path(base) / "refersion-emulator" / "hypothesis" / project
+
+
+@contextmanager
+def hypothesis_storage() -> Iterator[Path]:
+    """Hypothesis' home set to :func:`hypothesis_home` while a command runs, then restored:
+    by default Hypothesis writes ``.hypothesis/`` into the user's working directory."""
+    from hypothesis import configuration
+
+    previous = configuration.storage_directory(intent_to_write=False).home_directory
+    home = hypothesis_home()
+    configuration.set_hypothesis_home_dir(home)
+    try:
+        yield home
+    finally:
+        configuration.set_hypothesis_home_dir(previous)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from emulator.cases.junit import JUnitCase, junit_xml
 from emulator.cases.payloads import Case
 from emulator.cases.writer import observed_expectation, with_expect
 from emulator.commands.case_output import case_json
@@ -26,6 +25,7 @@ from emulator.commands.options import (
 from emulator.commands.send import read_cases
 from emulator.errors import InputError
 from emulator.journal.rendering import Style
+from emulator.junit import JUnitCase, junit_xml
 
 __all__ = ["HELP", "NAME", "add_arguments", "run"]
 
@@ -172,7 +172,9 @@ def _print_table(rows: list[_Row], style: Style, out: IO[str]) -> None:
         print(line.rstrip(), file=out)
     relied = _assumptions_relied_on(rows)
     if relied:
-        shown = ", ".join(f"{name} ×{count}" for name, count in relied.most_common())
+        # Most relied on first, ties by name: the same run prints the same line every time.
+        ordered = sorted(relied.items(), key=lambda item: (-item[1], item[0]))
+        shown = ", ".join(f"{name} ×{count}" for name, count in ordered)
         print(style.dim(f"assumed (docs/assumptions.md): {shown}"), file=out)
     counts = {status: sum(1 for r in rows if r.status == status) for status in _STATUSES}
     summary = f"{len(rows)} fixtures: {counts['PASS']} passed, {counts['FAIL']} failed"

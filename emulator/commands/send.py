@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from emulator.cases.payloads import FORMATS, Case, parse_cases
+from emulator.cases.payloads import Case, parse_cases
 from emulator.cases.redaction import Redactor
-from emulator.cases.writer import build_fixture, dump_json, observed_expectation
+from emulator.cases.saving import fixture_from_run, saved_message, to_save, write_fixture
 from emulator.commands.case_output import case_json, print_case
 from emulator.commands.options import (
     EXIT_FAILED,
@@ -22,7 +22,7 @@ from emulator.commands.options import (
     in_process_config,
     mapping_from_args,
 )
-from emulator.config import DestinationSettings, EmulatorConfig
+from emulator.config import EmulatorConfig
 from emulator.errors import InputError
 from emulator.journal.reconcile import reconcile_events
 from emulator.journal.rendering import Style
@@ -32,7 +32,6 @@ __all__ = ["HELP", "NAME", "add_arguments", "read_cases", "run"]
 NAME = "send"
 HELP = "push payload files through the whole pipeline"
 _MAX_INPUT_BYTES = 50 * 1024 * 1024
-_DEFAULTS = DestinationSettings()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,74 +94,26 @@ async def _save_fixture(
     """Write the fixture; return the line to print about it."""
     from emulator.server.runners.case_runner import run_case
 
-    redact = not args.no_redact
-    saved = _without_write_key(case)
-    redactor = Redactor(seed=secrets.randbits(64))
-    if redact:
-        events = tuple(redactor.message(event) for event in saved.events)
-        body = saved.tracking_body
-        if body is not None:
-            fields = redactor.batch_fields({k: v for k, v in body.items() if k != "batch"})
-            body = {**fields, "batch": list(events)}
-        saved = dataclasses.replace(saved, events=events, tracking_body=body)
+    redactor = None if args.no_redact else Redactor(seed=secrets.randbits(64))
+    saved = to_save(case, redactor)
     # The expectation comes from running what is saved, so the fixture passes as written.
     rerun = await run_case(
         dataclasses.replace(saved, expect=None), base=base, mapping=mapping_from_args(args)
     )
-    before = [(e.get("outcome"), e.get("reason")) for e in observed]
-    after = [(e.get("outcome"), e.get("reason")) for e in rerun.events]
-    if before != after:
-        raise InputError(
-            f"redaction changed the outcome ({before} → {after}); "
-            "save with --no-redact and redact by hand"
-        )
-    settings = {
-        key: value
-        for key, value in (
-            ("status", base.destination.status),
-            ("send_welcome", base.destination.send_welcome),
-            ("offer", base.destination.offer),
-        )
-        if value != getattr(_DEFAULTS, key)
-    }
-    settings.update(case.settings)
-    batch = saved.tracking_body
-    fixture = build_fixture(
-        description=case.description
-        or f"Reproduced with refersion-emulator send from {FORMATS.get(case.format, case.format)}",
-        source=case.source
-        or (
-            "customer payload; personal data redacted by send --save-fixture"
-            if redact
-            else "customer payload (not redacted)"
-        ),
-        entry=case.entry,
-        settings=settings,
-        batch_fields={k: v for k, v in batch.items() if k != "batch"} if batch else None,
+    fixture = fixture_from_run(
+        case,
+        saved,
+        destination=base.destination,
         # The variants the outcome was observed under, so replay judges it under the same.
         assumptions={**base.assumptions.chosen, **case.assumptions},
-        events=saved.events,
-        expect=observed_expectation(rerun.events, rerun.affiliates),
+        observed=observed,
+        rerun_events=rerun.events,
+        rerun_affiliates=rerun.affiliates,
+        redacted=redactor is not None,
     )
     path = Path(args.save_fixture)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dump_json(fixture) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write ({exc.strerror})") from None
-    if not redact:
-        return f"saved fixture {path} (personal data kept: --no-redact)"
-    return f"saved fixture {path} ({redactor.replaced} personal values replaced by fakes)"
-
-
-def _without_write_key(case: Case) -> Case:
-    """A fixture never stores a write key: it is a credential, and replay does not need it."""
-    events = tuple({k: v for k, v in e.items() if k != "writeKey"} for e in case.events)
-    body = case.tracking_body
-    if body is not None:
-        body = {k: v for k, v in body.items() if k in ("context", "integrations", "sentAt")}
-        body["batch"] = list(events)
-    return dataclasses.replace(case, events=events, tracking_body=body)
+    write_fixture(path, fixture)
+    return saved_message(path, redactor)
 
 
 def read_cases(name: str) -> list[Case]:

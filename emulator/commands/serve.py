@@ -34,9 +34,21 @@ TOKEN_ENV = "REFERSION_EMULATOR_TOKEN"  # noqa: S105 (a variable name)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        f"Start the emulator on http://{DEFAULT_HOST}:{DEFAULT_PORT} (loopback only, unless "
+        "--host with --allow-remote): the Segment Tracking API, the Refersion destination, the "
+        "fake Refersion API v2, the control API and the inspector page, until Ctrl-C."
+    )
     add_emulator_options(parser)
-    parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: loopback)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 picks a free one)")
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
     parser.add_argument(
         "--allow-remote",
         action="store_true",
@@ -91,7 +103,7 @@ def run(args: argparse.Namespace, *, stdout: IO[str], stderr: IO[str]) -> int:
         **durability,
     )
     return event_loop.run(
-        _serve_async(config, mapping_from_args(args), stdout, token_generated=generated)
+        _serve_async(config, mapping_from_args(args), stdout, stderr, token_generated=generated)
     )
 
 
@@ -110,7 +122,12 @@ def control_token(given: str | None, *, required: bool) -> tuple[str | None, boo
 
 
 async def _serve_async(
-    config: EmulatorConfig, mapping: Mapping | None, stdout: IO[str], *, token_generated: bool
+    config: EmulatorConfig,
+    mapping: Mapping | None,
+    stdout: IO[str],
+    stderr: IO[str],
+    *,
+    token_generated: bool,
 ) -> int:
     from emulator.server.emulator import Emulator
 
@@ -119,15 +136,19 @@ async def _serve_async(
         await emulator.start()
     except OSError as exc:
         raise InputError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
-    token_file = _save_token(config.control_token) if token_generated else None
-    tune_for_serving()
-    print(_banner(emulator.url, config), file=stdout, flush=True)
-    if config.control_token is not None:
-        print(exposure_note(config, token_file), file=stdout, flush=True)
+    # Ctrl-C is handled from the moment the banner says the server is listening.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    token_file = _save_token(config.control_token) if token_generated else None
+    tune_for_serving()
+    print(_banner(emulator.url, config), file=stdout, flush=True)
+    mismatch = key_mismatch(config)
+    if mismatch is not None:
+        print(f"warning: {mismatch}", file=stderr, flush=True)
+    if config.control_token is not None:
+        print(exposure_note(config, token_file), file=stdout, flush=True)
     try:
         await stop.wait()
     finally:
@@ -140,9 +161,7 @@ async def _serve_async(
 
 
 def _banner(url: str, config: EmulatorConfig) -> str:
-    api_key = config.effective_api_key
-    public, _, secret = api_key.partition(".")
-    shown_key = f"{public}.{mask_secret(secret)}"
+    shown_key = _masked_key(config.effective_api_key)
     durable = ""
     if config.journal_path is not None:
         durable = f"\n  journal file           {config.journal_path}   (kept across restarts)"
@@ -171,6 +190,28 @@ From Python (pip install segment-analytics-python):
   analytics.flush()
 
 Ctrl-C stops the emulator."""
+
+
+def key_mismatch(config: EmulatorConfig) -> str | None:
+    """Why every event would end ``unauthorized``, when the destination's key is not the fake
+    account's: said at start, since otherwise only the journal shows it, event by event."""
+    if config.refersion_url is not None:
+        return None  # another Refersion judges the key; this emulator's account is not used
+    destination = config.effective_api_key
+    account = config.credentials.api_key
+    if destination == account:
+        return None
+    return (
+        f"the destination's API key {_masked_key(destination)} is not the fake Refersion "
+        f"account's {_masked_key(account)}, so Refersion will answer 401 and events end "
+        "'unauthorized'. Pass only --api-key to make the account accept it, or matching "
+        "--public-key/--secret-key."
+    )
+
+
+def _masked_key(api_key: str) -> str:
+    public, dot, secret = api_key.partition(".")
+    return f"{public}{dot}{mask_secret(secret)}" if dot else mask_secret(api_key)
 
 
 def exposure_note(config: EmulatorConfig, token_file: Path | None) -> str:

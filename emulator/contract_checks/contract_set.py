@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias, cast
 
+from email_validator import EmailNotValidError, validate_email
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import (
     WEAK_MATCHES,
@@ -24,7 +25,6 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from emulator.contract_checks.fast_path import FastPath, schema_certainly_valid
-from emulator.emails import email_problem
 from emulator.errors import ConfigError
 from emulator.secrets_mask import mask_secret
 
@@ -221,7 +221,7 @@ class ContractSet:
         violations: dict[tuple[str, str, str], Violation] = {}
         for error in [headline, *rest]:
             violation = self._violation(name, best_match([error]))
-            violations.setdefault((violation.pointer, violation.rule, violation.message), violation)
+            violations.setdefault(_finding(violation), violation)
         return list(violations.values())
 
     def _known(self, name: str) -> str:
@@ -311,6 +311,25 @@ class ContractSet:
         path = list(error.absolute_path)
         text = self._render(error.instance, path[-1] if path else None)[1]
         return self._message(error, _truncate(text, _MAX_SHOWN))
+
+
+# Keywords that judge the value at the pointer itself: when two layers of one contract (a
+# schema and one it refers to) both fail the same keyword there, that is one finding, reported
+# once, so a trace and the per-contract counts agree on how many problems an event has.
+_VALUE_RULES = frozenset(
+    {
+        "type", "enum", "const", "format", "pattern", "minLength", "maxLength", "minimum",
+        "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+    }
+)  # fmt: skip
+
+
+def _finding(violation: Violation) -> tuple[str, str, str]:
+    """What makes two violations of one check the same finding. Other keywords (``required``,
+    ``additionalProperties``, …) name different members at one pointer in their message."""
+    if violation.rule in _VALUE_RULES:
+        return (violation.pointer, violation.rule, "")
+    return (violation.pointer, violation.rule, violation.message)
 
 
 @functools.cache
@@ -421,8 +440,18 @@ def _format_checker() -> FormatChecker:
 
 
 def _is_email(instance: object) -> bool:
-    # Syntax only, no DNS: the same rule as the mapping layer and the fake Refersion.
-    return not isinstance(instance, str) or email_problem(instance) is None
+    # Syntax only, no DNS. The contracts are a third judge beside the mapping and the fake
+    # Refersion, so they keep their own check (and cache) rather than share either one's.
+    return not isinstance(instance, str) or _email_is_valid(instance)
+
+
+@functools.lru_cache(maxsize=4096)
+def _email_is_valid(email: str) -> bool:
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def _is_uri(instance: object) -> bool:

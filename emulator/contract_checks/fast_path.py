@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import jsonschema_rs
@@ -92,31 +92,33 @@ def is_plain_json(value: Any) -> bool:
         item = stack.pop()
         kind = type(item)
         if kind is dict:
-            for key, child in item.items():
-                if type(key) is not str or not (key.isascii() or _is_unicode(key)):
-                    return False
-                kind = type(child)
-                if kind is str:
-                    if not (child.isascii() or _is_unicode(child)):
-                        return False
-                elif kind is dict or kind is list:
-                    stack.append(child)
-                elif not _is_plain_scalar(child, kind):
-                    return False
+            if not (_keys_are_plain(item) and _stack_children(item.values(), stack)):
+                return False
         elif kind is list:
-            for child in item:
-                kind = type(child)
-                if kind is str:
-                    if not (child.isascii() or _is_unicode(child)):
-                        return False
-                elif kind is dict or kind is list:
-                    stack.append(child)
-                elif not _is_plain_scalar(child, kind):
-                    return False
+            if not _stack_children(item, stack):
+                return False
         elif kind is str:
             if not (item.isascii() or _is_unicode(item)):
                 return False
         elif not _is_plain_scalar(item, kind):
+            return False
+    return True
+
+
+def _keys_are_plain(item: dict[Any, Any]) -> bool:
+    return all(type(key) is str and (key.isascii() or _is_unicode(key)) for key in item)
+
+
+def _stack_children(children: Iterable[Any], stack: list[Any]) -> bool:
+    """Check the scalar children in place and push the containers; False at the first bad one."""
+    for child in children:
+        kind = type(child)
+        if kind is str:
+            if not (child.isascii() or _is_unicode(child)):
+                return False
+        elif kind is dict or kind is list:
+            stack.append(child)
+        elif not _is_plain_scalar(child, kind):
             return False
     return True
 

@@ -42,6 +42,7 @@ from typing import Any
 from emulator.assumptions import AssumptionChoices, AssumptionNote
 from emulator.config import RefersionCredentials
 from emulator.errors import ConfigError
+from emulator.fake_refersion.fields import AFFILIATE_FIELDS, COLUMN_OF
 from emulator.fake_refersion.reply import Reply, error_reply, errors_reply
 from emulator.fake_refersion.request import INVALID_CREDENTIALS, credentials_match, parse_body
 from emulator.fake_refersion.store import Affiliate, AffiliateStore, EmailTaken
@@ -51,7 +52,6 @@ from emulator.fake_refersion.validation import (
     CHAR_LIMIT_EXCEEDED,
     EDIT_FIELDS,
     EMAIL_TAKEN,
-    NEW_OPTIONAL_FIELDS,
     check_edit,
     check_new_affiliate,
     id_errors,
@@ -61,6 +61,7 @@ from emulator.fake_refersion.validation import (
     parse_int,
     text_errors,
 )
+from emulator.refersion_endpoints import AFFILIATE_ENDPOINTS
 
 __all__ = [
     "AFFILIATE_NOT_FOUND",
@@ -134,15 +135,7 @@ class FakeRefersionOptions:
 class FakeRefersion:
     """Refersion's affiliate endpoints as a function of (endpoint, headers, body) → Reply."""
 
-    ENDPOINTS: tuple[str, ...] = (
-        "affiliate/new",
-        "affiliate/get",
-        "affiliate/list",
-        "affiliate/search",
-        "affiliate/edit",
-        "affiliate/status_change",
-        "affiliate/delete",
-    )
+    ENDPOINTS: tuple[str, ...] = AFFILIATE_ENDPOINTS
 
     def __init__(
         self,
@@ -273,9 +266,9 @@ class FakeRefersion:
             refused = self._unknown_offer_on_new(str(offer))
             if refused is not None:
                 return refused
-        for name in NEW_OPTIONAL_FIELDS:
-            if name not in ("offer", "send_welcome"):
-                values[name] = body.get(name)
+        for entry in AFFILIATE_FIELDS:
+            if entry.new == "optional" and entry.column is not None and entry.nullable:
+                values[entry.column] = body.get(entry.name)
         try:
             affiliate = self._store.create(values)
         except EmailTaken:
@@ -366,7 +359,7 @@ class FakeRefersion:
         for item in body["affiliates"]:
             affiliate_id = int(item["id"])
             values = {
-                "offer_id" if name == "offer" else name: _edit_value(name, item[name])
+                COLUMN_OF[name]: _edit_value(name, item[name])
                 for name in EDIT_FIELDS
                 if name in item
             }

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.errors import EmulatorError
+from emulator.errors import StorageError
+from emulator.fake_refersion.fields import STORED_OPTIONAL, STORED_REQUIRED
 
 __all__ = [
     "CREATE_FIELDS",
@@ -33,7 +34,7 @@ _CODE_ALPHABET = string.ascii_lowercase + string.digits
 _CODE_ATTEMPTS = 100
 
 
-class StoreError(EmulatorError):
+class StoreError(StorageError):
     """Raised when the store is asked for something it cannot hold."""
 
 
@@ -78,26 +79,12 @@ class Affiliate:
 
 _COLUMNS = tuple(f.name for f in fields(Affiliate))
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM affiliates"  # noqa: S608 (constant column names)
-_OPTIONAL = (
-    "company",
-    "paypal_email",
-    "address1",
-    "address2",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "phone",
-    "unique_merchant_id",
-    "conversion_trigger_coupon",
-)
-_REQUIRED = ("status", "first_name", "last_name", "email", "offer_id")
 # What ``create`` takes: the plaintext password is hashed on the way in and never stored.
-CREATE_FIELDS: frozenset[str] = frozenset((*_REQUIRED, "password", *_OPTIONAL))
+CREATE_FIELDS: frozenset[str] = frozenset((*STORED_REQUIRED, "password", *STORED_OPTIONAL))
 # What ``update`` may change: code, id, password and creation time are fixed for life.
-UPDATE_FIELDS: frozenset[str] = frozenset((*_REQUIRED, *_OPTIONAL))
+UPDATE_FIELDS: frozenset[str] = frozenset((*STORED_REQUIRED, *STORED_OPTIONAL))
 
-_INSERTED = ("code", *_REQUIRED, *_OPTIONAL, "email_key", "password_hash", "created_at")
+_INSERTED = ("code", *STORED_REQUIRED, *STORED_OPTIONAL, "email_key", "password_hash", "created_at")
 _INSERT = (
     f"INSERT INTO affiliates ({', '.join(_INSERTED)})"  # noqa: S608 (constant column names)
     f" VALUES ({', '.join(f':{name}' for name in _INSERTED)})"
@@ -316,10 +303,11 @@ class AffiliateStore:
         Raises :class:`EmailTaken` when the email key is already used.
         """
         _check_names(values, CREATE_FIELDS)
-        missing = [name for name in (*_REQUIRED, "password") if values.get(name) is None]
+        missing = [name for name in (*STORED_REQUIRED, "password") if values.get(name) is None]
         if missing:
             raise StoreError(f"missing affiliate field(s): {', '.join(missing)}")
-        row: dict[str, Any] = {name: values.get(name) for name in (*_REQUIRED, *_OPTIONAL)}
+        stored = (*STORED_REQUIRED, *STORED_OPTIONAL)
+        row: dict[str, Any] = {name: values.get(name) for name in stored}
         row["email_key"] = self.email_key(str(values["email"]))
         row["password_hash"] = hashlib.sha256(str(values["password"]).encode()).hexdigest()
         row["created_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -336,7 +324,7 @@ class AffiliateStore:
         :class:`EmailTaken` when the new email belongs to another affiliate.
         """
         _check_names(values, UPDATE_FIELDS)
-        cleared = [name for name in _REQUIRED if name in values and values[name] is None]
+        cleared = [name for name in STORED_REQUIRED if name in values and values[name] is None]
         if cleared:
             raise StoreError(f"affiliate field(s) cannot be empty: {', '.join(cleared)}")
         with self._write() as conn:

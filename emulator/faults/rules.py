@@ -23,7 +23,7 @@ from http import HTTPStatus
 from typing import Any
 
 from emulator.errors import InputError
-from emulator.fake_refersion import FakeRefersion
+from emulator.refersion_endpoints import AFFILIATE_ENDPOINTS
 
 __all__ = [
     "DEFAULT_HOLD",
@@ -402,7 +402,7 @@ def _check_endpoint(surface: str, endpoint: str) -> None:
                 f"endpoint: the destination has one endpoint; leave it out, got {endpoint!r}"
             )
         return
-    known = FakeRefersion.ENDPOINTS
+    known = AFFILIATE_ENDPOINTS
     if not any(fnmatch.fnmatchcase(name, endpoint) for name in known):
         raise FaultRuleError(
             f"endpoint: {endpoint!r} matches no fake Refersion endpoint ({', '.join(known)})"

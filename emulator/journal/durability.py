@@ -21,7 +21,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
-from emulator.errors import EmulatorError
+from emulator.errors import StorageError
 from emulator.journal.incidents import Incidents
 from emulator.journal.store import JournalStore, JournalStoreError, TraceRecord, record_for
 from emulator.journal.traces import Journal, Trace
@@ -36,7 +36,7 @@ _COALESCE = 0.02
 _RETRY_PAUSE = 0.5
 
 
-class JournalWriteError(EmulatorError):
+class JournalWriteError(StorageError):
     """The journal file could not be written; the events are not durable."""
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = ["REASON_FIXES", "WARNING_FIXES", "fix_for_reason"]
+__all__ = ["ASSUMPTION_WARNING_FIXES", "REASON_FIXES", "WARNING_FIXES", "fix_for_reason"]
 
 WARNING_FIXES: Mapping[str, str] = MappingProxyType(
     {
@@ -36,6 +36,17 @@ WARNING_FIXES: Mapping[str, str] = MappingProxyType(
         "value_ignored": (
             "send userId/anonymousId as non-empty strings, and a delete's email as a valid address"
         ),
+    }
+)
+
+# Assumption notes marked as warnings, by assumption id (docs/assumptions.md).
+ASSUMPTION_WARNING_FIXES: Mapping[str, str] = MappingProxyType(
+    {
+        "delete-lookup": "check the delete's userId; run with --assume delete-lookup=… to see "
+        "every variant (refersion-emulator assumptions)",
+        "invalid-unicode": "fix the client: it sent a lone surrogate or bytes that are not "
+        'UTF-8 (a JavaScript string can hold "\\uD800"); --assume invalid-unicode=refuse '
+        "answers such a request 400",
     }
 )
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.journal.fixes import WARNING_FIXES, fix_for_reason
+from emulator.journal.fixes import ASSUMPTION_WARNING_FIXES, WARNING_FIXES, fix_for_reason
 
 __all__ = ["GOOD_OUTCOMES", "Style", "explain", "field_label", "format_trace"]
 
@@ -108,7 +108,8 @@ def explain(trace: Mapping[str, Any]) -> dict[str, Any]:
             }
         )
     for note in trace.get("assumptions", []):
-        # A note marked as a warning (another user's affiliate deleted) is a problem to read.
+        # A note marked as a warning (another user's affiliate deleted, a string replaced) is
+        # a problem to read.
         if isinstance(note, dict) and note.get("warning"):
             problems.append(
                 {
@@ -116,9 +117,10 @@ def explain(trace: Mapping[str, Any]) -> dict[str, Any]:
                     "code": f"assumption {note.get('id')}={note.get('variant')}",
                     "message": note.get("note"),
                     "field": None,
-                    "fix": (
-                        f"check the delete's userId; run with --assume {note.get('id')}=… to "
-                        "see every variant (refersion-emulator assumptions)"
+                    "fix": ASSUMPTION_WARNING_FIXES.get(
+                        str(note.get("id")),
+                        f"run with --assume {note.get('id')}=… to see every variant "
+                        "(refersion-emulator assumptions)",
                     ),
                 }
             )

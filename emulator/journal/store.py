@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from emulator.errors import EmulatorError
+from emulator.errors import StorageError
 from emulator.journal.traces import Trace, trace_sequence
 from emulator.json_limits import strict_dumps, strict_loads
 
@@ -67,7 +67,7 @@ _DEDUPED_ENTRIES = ("tracking-api", "delivery")
 TraceRecord = tuple[int, str, str, str | None, str, str | None, int, float, str]
 
 
-class JournalStoreError(EmulatorError):
+class JournalStoreError(StorageError):
     """The journal file cannot be read or written; the message names the file."""
 
 

@@ -147,6 +147,7 @@ class Trace:
             "messageId": self.message_id,
             "type": self.type,
             "userId": self.user_id,
+            **self._unusable_user_id(),
             "email": self.email,
             "outcome": self.outcome,
             "reason": self.reason,
@@ -154,6 +155,14 @@ class Trace:
             "nextAttemptAt": self.next_attempt_at,
             "violations": len(self.violations),
         }
+
+    def _unusable_user_id(self) -> dict[str, Any]:
+        """``userIdNotString``: a userId the message carried that is not a string (a number,
+        say), so lists can show what was sent where ``userId`` is null."""
+        if not isinstance(self.message, dict) or self.user_id is not None:
+            return {}
+        value = self.message.get("userId")
+        return {} if value is None else {"userIdNotString": value}
 
     @property
     def assumptions(self) -> list[dict[str, Any]]:

@@ -19,14 +19,16 @@ from datetime import datetime
 from typing import Any
 
 from emulator.assumptions import AssumptionChoices, AssumptionNote
-from emulator.errors import EmulatorError
+from emulator.errors import InputError
 from emulator.json_limits import (
     SEGMENT_BATCH_BYTES,
     SEGMENT_MESSAGE_BYTES,
     JsonLimitExceeded,
     JsonLimits,
     check_json_limits,
+    loads_replacing_invalid_unicode,
 )
+from emulator.segment.invalid_unicode import fields_of_item
 from emulator.segment.timestamps import format_timestamp, parse_timestamp
 
 __all__ = [
@@ -86,7 +88,7 @@ class IngestLimits:
     json_limits: JsonLimits = field(default_factory=JsonLimits)
 
 
-class TrackingRequestError(EmulatorError):
+class TrackingRequestError(InputError):
     """Raised for a request the Tracking API answers with ``400 {"code", "message"}``."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -105,6 +107,14 @@ class TrackingRequest:
     sent_at: Any = None
     context: Any = None
     integrations: Any = None
+    # JSON pointers (in the body) of the strings and keys whose invalid Unicode became U+FFFD.
+    replaced: tuple[str, ...] = ()
+
+    def replaced_in(self, index: int) -> tuple[str, ...]:
+        """The replaced fields that reach item ``index``: its own and the batch-level ones."""
+        if self.endpoint not in BATCH_ENDPOINTS:
+            return self.replaced
+        return fields_of_item(self.replaced, "/batch", index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +147,14 @@ def parse_tracking_request(
     *,
     authorization: str | None = None,
     limits: IngestLimits = IngestLimits(),
+    replace_invalid_unicode: bool = False,
 ) -> TrackingRequest:
-    """Parse the body of ``POST /v1/<endpoint>``; raise :class:`TrackingRequestError` for a 400."""
+    """Parse the body of ``POST /v1/<endpoint>``; raise :class:`TrackingRequestError` for a 400.
+
+    A string that is not valid Unicode is refused (``invalid_unicode``) or, with
+    ``replace_invalid_unicode``, replaced by U+FFFD as Go reads it (the ``invalid-unicode``
+    assumption); :attr:`TrackingRequest.replaced` then says where.
+    """
     is_batch = endpoint in BATCH_ENDPOINTS
     if endpoint not in TRACKING_TYPES and not is_batch:
         raise TrackingRequestError("not_found", f"/v1/{endpoint} is not a Tracking API endpoint")
@@ -150,7 +166,7 @@ def parse_tracking_request(
         )
     if not body.strip():
         raise TrackingRequestError("bad_request", "body is empty; expected a JSON object")
-    payload = _load_json(body)
+    payload, replaced = _load_json(body, replacing=replace_invalid_unicode)
     if not isinstance(payload, dict):
         raise TrackingRequestError(
             "bad_request", f"body is a JSON {_json_type(payload)}; expected a JSON object"
@@ -165,7 +181,8 @@ def parse_tracking_request(
         )
     if not is_batch:
         _check_structure(payload, limits)
-        return TrackingRequest(endpoint, write_key, ({**payload, "type": endpoint},))
+        message = {**payload, "type": endpoint}
+        return TrackingRequest(endpoint, write_key, (message,), replaced=replaced)
     items = payload.get("batch")
     if not isinstance(items, list):
         raise TrackingRequestError(
@@ -195,6 +212,7 @@ def parse_tracking_request(
         sent_at=payload.get("sentAt"),
         context=payload.get("context"),
         integrations=payload.get("integrations"),
+        replaced=replaced,
     )
 
 
@@ -359,9 +377,11 @@ def _check_structure(payload: dict[str, Any], limits: IngestLimits) -> None:
         raise TrackingRequestError(exc.code, str(exc)) from None
 
 
-def _load_json(body: bytes) -> Any:
+def _load_json(body: bytes, *, replacing: bool) -> tuple[Any, tuple[str, ...]]:
     try:
-        return json.loads(body)
+        if replacing:
+            return loads_replacing_invalid_unicode(body)
+        return json.loads(body), ()
     except UnicodeDecodeError as exc:
         reason = f"body is not valid UTF-8: {exc.reason}"
         raise TrackingRequestError("bad_request", reason) from None

@@ -10,6 +10,7 @@ from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.destination.http import receiver as destination_api
 from emulator.destination.http.receiver import DESTINATION_HOST
+from emulator.destination.http.refersion_client import refersion_session
 from emulator.destination.mapping import Mapping as MappingFn
 from emulator.fake_refersion.http import api as refersion_api
 from emulator.fake_refersion.http.api import REFERSION_HOST
@@ -63,6 +64,8 @@ def create_app(
     app.add_routes(fault_routes)
     app.add_routes(openapi_api.routes)
     app.cleanup_ctx.append(_journal_lifetime)
+    # Before the pipeline's: deliveries stop before the destination's client closes.
+    app.cleanup_ctx.append(refersion_session)
     app.cleanup_ctx.append(_pipeline_lifetime)
     return app
 

@@ -18,7 +18,6 @@ import contextlib
 import dataclasses
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Collection, Coroutine, Mapping
@@ -38,6 +37,7 @@ from emulator.clock import Clock
 from emulator.config import DestinationSettings, EmulatorConfig
 from emulator.destination.mapping import Mapping as MappingFn
 from emulator.errors import ControlError
+from emulator.journal.traces import Trace
 from emulator.server.emulator import Emulator
 from emulator.web.errors import SERVER_ERRORS
 
@@ -45,7 +45,7 @@ __all__ = ["BackgroundEmulator"]
 
 T = TypeVar("T")
 
-_POLL = 0.01
+_RECHECK = 0.1
 _CONTROL_TIMEOUT = 10.0
 
 
@@ -318,40 +318,44 @@ class BackgroundEmulator:
             )
 
     async def _wait_affiliate(self, emu: Emulator, email: str, timeout: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            affiliate = emu.runtime.store.find_by_email(email)
-            if affiliate is not None:
-                return affiliate.to_public_dict()
-            if time.monotonic() >= deadline:
-                affiliates = [a.to_public_dict() for a in emu.runtime.store.all()]
-                events = [t.to_dict() for t in emu.runtime.journal]
-                raise AssertionError(
-                    f"no affiliate with email {email!r} within {timeout:g}s.\n"
-                    f"{describe_account(affiliates)}\n{describe_journal(events)}"
-                )
-            await asyncio.sleep(_POLL)
+        store = emu.runtime.store
+        # A call straight to the fake Refersion changes the store without a journal change.
+        found = await emu.runtime.pipeline.watch.until(
+            lambda: store.find_by_email(email) is not None, timeout, recheck=_RECHECK
+        )
+        affiliate = store.find_by_email(email)
+        if found and affiliate is not None:
+            return affiliate.to_public_dict()
+        affiliates = [a.to_public_dict() for a in store.all()]
+        events = [t.to_dict() for t in emu.runtime.journal]
+        raise AssertionError(
+            f"no affiliate with email {email!r} within {timeout:g}s.\n"
+            f"{describe_account(affiliates)}\n{describe_journal(events)}"
+        )
 
     async def _wait_rejection(
         self, emu: Emulator, reason: str, email: str | None, user_id: str | None, timeout: float
     ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
+        def rejected() -> Trace | None:
             for trace in emu.runtime.journal:
                 if is_rejection(trace.summary_dict(), reason=reason, email=email, user_id=user_id):
-                    return trace.to_dict()
-            if time.monotonic() >= deadline:
-                whose = "".join(
-                    f" {name}={value!r}"
-                    for name, value in (("email", email), ("userId", user_id))
-                    if value is not None
-                )
-                events = [t.to_dict() for t in emu.runtime.journal]
-                raise AssertionError(
-                    f"no event{whose} was rejected with reason {reason!r} within {timeout:g}s."
-                    f"{unknown_reason_hint(reason)}\n{describe_journal(events)}"
-                )
-            await asyncio.sleep(_POLL)
+                    return trace
+            return None
+
+        await emu.runtime.pipeline.watch.until(lambda: rejected() is not None, timeout)
+        trace = rejected()
+        if trace is not None:
+            return trace.to_dict()
+        whose = "".join(
+            f" {name}={value!r}"
+            for name, value in (("email", email), ("userId", user_id))
+            if value is not None
+        )
+        events = [t.to_dict() for t in emu.runtime.journal]
+        raise AssertionError(
+            f"no event{whose} was rejected with reason {reason!r} within {timeout:g}s."
+            f"{unknown_reason_hint(reason)}\n{describe_journal(events)}"
+        )
 
     def _running(self) -> Emulator:
         if self._emulator is None:

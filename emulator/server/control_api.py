@@ -12,9 +12,16 @@ from aiohttp import web
 from emulator.journal.durability import JournalWriteError
 from emulator.journal.reconcile import reconcile
 from emulator.journal.traces import OUTCOMES, Trace
+from emulator.segment.invalid_unicode import fields_of_item, replacement_notes, replaces
 from emulator.server.keys import RUNTIME
 from emulator.version import __version__
-from emulator.web.errors import BodyError, json_response, parse_json_body, read_body
+from emulator.web.errors import (
+    BodyError,
+    json_response,
+    parse_json_body,
+    parse_json_body_replacing,
+    read_body,
+)
 
 __all__ = ["routes"]
 
@@ -132,10 +139,15 @@ async def deliver(request: web.Request) -> web.Response:
     is given, with no ingest dedupe, so the same messageId twice is delivered twice."""
     runtime = request.app[RUNTIME]
     raw = await read_body(request, limit=_DELIVER_LIMIT)
-    messages = _messages(parse_json_body(raw))
+    # What Segment's delivery hands over went through its Tracking API: the same variant of
+    # invalid-unicode applies.
+    if replaces(runtime.config.assumptions):
+        payload, replaced = parse_json_body_replacing(raw)
+    else:
+        payload, replaced = parse_json_body(raw), ()
     traces: list[Trace] = []
     to_deliver: list[Trace] = []
-    for message in messages:
+    for message, fields in _messages(payload, replaced):
         summary = "entered as a delivered message via /_emulator/deliver"
         if not isinstance(message.get("messageId"), str) or not message["messageId"]:
             # Segment assigns a messageId at ingest, so every delivered message has one; the
@@ -144,7 +156,7 @@ async def deliver(request: web.Request) -> web.Response:
             summary += f" (messageId {message['messageId']} assigned)"
         trace = runtime.journal.new_trace("delivery", message)
         traces.append(trace)
-        trace.add_hop("deliver", summary, ok=True)
+        trace.add_hop("deliver", summary, ok=True, detail=replacement_notes(fields))
         if runtime.accept(trace, dedupe=False, enqueue=False):
             to_deliver.append(trace)
     return await _delivered(request, traces, to_deliver)
@@ -191,16 +203,24 @@ async def _delivered(
     return json_response({"events": [t.to_dict() for t in traces]}, status=200 if wait else 202)
 
 
-def _messages(payload: Any) -> list[dict[str, Any]]:
+def _messages(
+    payload: Any, replaced: tuple[str, ...]
+) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
+    """Each message of the body, with the fields of it whose invalid Unicode was replaced."""
+    array: str | None = None
     if isinstance(payload, dict) and isinstance(payload.get("messages"), list):
-        payload = payload["messages"]
+        payload, array = payload["messages"], "/messages"
+    elif isinstance(payload, list):
+        array = ""
     items = payload if isinstance(payload, list) else [payload]
     if not items:
         raise BodyError(400, "empty_body", "no messages: send one message, a list, or {messages}")
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise BodyError(400, "not_an_object", f"messages[{index}] is not a JSON object")
-    return items
+    if array is None:
+        return [(items[0], replaced)]
+    return [(item, fields_of_item(replaced, array, index)) for index, item in enumerate(items)]
 
 
 def _int_param(value: str | None, *, name: str, default: int, maximum: int) -> int:

@@ -6,9 +6,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Iterable
-from typing import Any
 
-from emulator.assumptions import AssumptionNote
 from emulator.clock import Clock, SystemClock
 from emulator.config import EmulatorConfig
 from emulator.contract_checks.contract_set import ContractSet, default_contracts
@@ -21,17 +19,16 @@ from emulator.journal.durability import DurableJournal, JournalWriteError
 from emulator.journal.incidents import Incidents
 from emulator.journal.store import JournalStore
 from emulator.journal.traces import Journal, Trace
+from emulator.segment import intake
 from emulator.segment.delivery_policy import delivery_timeout, retry_policy
 from emulator.segment.engage.space import EngageSpace
 from emulator.segment.http.delivery_pipeline import DeliveryPipeline
+from emulator.segment.intake import REDELIVERY
 from emulator.segment.regulations.book import RegulationBook
 from emulator.segment.regulations.suppression import SuppressionList
-from emulator.segment.routing import FILTER_REASONS, Deduplicator, duplicate_gets_through, route
+from emulator.segment.routing import Deduplicator
 
 __all__ = ["REDELIVERY", "Runtime"]
-
-REDELIVERY = "redelivery"
-"""The entry of a trace that delivers an earlier trace's message again."""
 
 log = logging.getLogger("emulator.server")
 
@@ -106,38 +103,19 @@ class Runtime:
         Segment's dedupe is an ingest step; its delivery (``/_emulator/deliver``, a
         redelivery) sends what it is given.
         """
-        message: Any = trace.message
-        message_id = trace.message_id
-        if (
-            dedupe
-            and message_id is not None
-            and self.deduper.seen(message_id, now=self.clock.now())
-            and not self._missed_duplicate(trace, message_id)
-        ):
-            return False
-        decision = route(message)
-        if not decision.deliver:
-            reason = decision.reason or "filtered"
-            trace.outcome = "filtered"
-            trace.reason = reason
-            why = FILTER_REASONS.get(reason, reason)
-            if decision.detail:
-                why += f" ({decision.detail})"
-            trace.add_hop("routing", f"filtered: {reason}: {why}", ok=False)
-            self.journal.changed(trace)
-            return False
-        contract = f"segment/{message['type']}"
-        violations = self.contracts.validate(contract, message)
-        trace.add_hop(
-            "routing",
-            f"to Refersion at {self.destination_url}",
-            ok=True,
-            detail={"contract": contract},
-            violations=violations,
+        delivered = intake.accept(
+            trace,
+            now=self.clock.now(),
+            dedupe=dedupe,
+            deduper=self.deduper,
+            repeats=intake.Repeats(self.config.assumptions_in_force, self._dedupe_rng),
+            contracts=self.contracts,
+            journal=self.journal,
+            destination_url=lambda: self.destination_url,
         )
-        if enqueue:
+        if delivered and enqueue:
             self._queue(trace)
-        return True
+        return delivered
 
     def _queue(self, trace: Trace) -> None:
         """Queue a routed trace, and its copy when a fault rule asks for a redelivery."""
@@ -147,45 +125,10 @@ class Runtime:
             if action is not None:
                 self.redeliver(trace, f"fault rule {action.rule_id}")
 
-    def _missed_duplicate(self, trace: Trace, message_id: str) -> bool:
-        """A repeated ``messageId``: dropped, or (``dedupe-rate``) let through to delivery."""
-        choices = self.config.assumptions_in_force
-        variant = choices.variant("dedupe-rate")
-        through = duplicate_gets_through(choices, self._dedupe_rng)
-        if through:
-            note = AssumptionNote(
-                "dedupe-rate",
-                variant,
-                "this repeat escaped dedupe (about 1 % do) and is delivered again",
-                "all: it would be dropped as a duplicate",
-            )
-            summary = f"messageId {message_id} already seen; missed by dedupe, delivered"
-        else:
-            note = AssumptionNote(
-                "dedupe-rate",
-                variant,
-                "the repeat is dropped",
-                "about-99-percent: about 1 % of repeats would be delivered again",
-            )
-            summary = f"messageId {message_id} already seen; dropped"
-            trace.outcome = "duplicate"
-            trace.reason = "duplicate_message_id"
-        trace.add_hop("dedupe", summary, ok=through, detail={"assumptions": [note.to_dict()]})
-        if not through:
-            self.journal.changed(trace)
-        return through
-
     def redeliver(self, original: Trace, why: str, *, enqueue: bool = True) -> Trace:
-        """Deliver ``original``'s message again, as a new trace: Segment delivers at least
-        once, so a destination can get the same event twice (docs/reason-codes.md)."""
-        trace = self.journal.new_trace(REDELIVERY, original.message)
-        trace.add_hop(
-            "redeliver",
-            f"delivered again ({why}): a copy of {original.id}, same messageId; Segment "
-            "delivers at least once",
-            ok=True,
-            detail={"original": original.id},
-        )
+        """Deliver ``original``'s message again, as a new trace (Segment delivers at least
+        once, so a destination can get the same event twice)."""
+        trace = intake.redelivery(original, why, journal=self.journal)
         self.accept(trace, dedupe=False, enqueue=enqueue)
         return trace
 
@@ -202,19 +145,7 @@ class Runtime:
 
     def suppress(self, trace: Trace) -> bool:
         """Drop a Tracking-API message whose userId a regulation suppresses; say if it did."""
-        regulation_id = self.suppressions.blocking(trace.message)
-        if regulation_id is None:
-            return False
-        trace.outcome = "suppressed"
-        trace.reason = "user_suppressed"
-        trace.add_hop(
-            "suppression",
-            f"userId suppressed by regulation {regulation_id}; dropped at the API",
-            ok=False,
-            detail={"regulationId": regulation_id},
-        )
-        self.journal.changed(trace)
-        return True
+        return intake.suppress(trace, suppressions=self.suppressions, journal=self.journal)
 
     async def persist(self, traces: Iterable[Trace]) -> None:
         """Return once ``traces`` are on disk (at once without a journal file)."""

@@ -1,16 +1,19 @@
-"""The inspector: ``/_emulator/ui`` serves the static page under ``static/`` as it is.
+"""The inspector: ``/_emulator/ui`` serves the static page under ``static/``.
 
 No build step: the page is plain HTML, CSS and JavaScript that read the control API and the
-live stream. ``/`` redirects here, so the emulator's address opens the inspector.
+live stream; it arrives with the newest event summaries in it, as JSON data. ``/``
+redirects here, so the emulator's address opens the inspector.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from aiohttp import web
 
 from emulator.server import inspector_api, live_stream
+from emulator.server.keys import RUNTIME
 from emulator.web.errors import BodyError
 
 __all__ = ["STATIC_DIR", "UI_PATH", "routes", "setup"]
@@ -37,9 +40,12 @@ _HEADERS = {
     "Content-Security-Policy": _CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    # Revalidate every time (FileResponse answers 304 from its ETag), so an upgrade shows.
+    # Revalidate every time (assets answer 304 from their ETag), so an upgrade shows.
     "Cache-Control": "no-cache",
 }
+# As many summaries as the page's list holds (MAX_ROWS in inspector.js).
+_INITIAL_EVENTS = 500
+_INITIAL_SLOT = "</head>"
 
 
 def setup(app: web.Application) -> None:
@@ -60,10 +66,23 @@ async def ui_slash(_request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(UI_PATH)
-async def page(_request: web.Request) -> web.StreamResponse:
-    return web.FileResponse(
-        STATIC_DIR / "index.html", headers={**_HEADERS, "Content-Type": "text/html"}
+async def page(request: web.Request) -> web.StreamResponse:
+    """The page with the newest summaries inside it, so the event list is filled as soon as
+    the document is parsed, before the page's load event and before the live stream opens."""
+    traces = request.app[RUNTIME].journal.query(limit=_INITIAL_EVENTS)
+    summaries = json.dumps([trace.summary_dict() for trace in traces], ensure_ascii=False)
+    # Inside <script>, "<" must not start "</script>" or "<!--": JSON may spell it \u003c.
+    data = summaries.replace("<", "\\u003c")
+    html = (
+        (STATIC_DIR / "index.html")
+        .read_text(encoding="utf-8")
+        .replace(
+            _INITIAL_SLOT,
+            f'<script type="application/json" id="initial-events">{data}</script>\n{_INITIAL_SLOT}',
+            1,
+        )
     )
+    return web.Response(text=html, content_type="text/html", headers=_HEADERS)
 
 
 @routes.get(UI_PATH + "/{asset}")

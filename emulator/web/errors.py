@@ -12,8 +12,13 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.errors import EmulatorError
-from emulator.json_limits import JsonLimitExceeded, check_json_limits, strict_dumps
+from emulator.errors import InputError
+from emulator.json_limits import (
+    JsonLimitExceeded,
+    check_json_limits,
+    loads_replacing_invalid_unicode,
+    strict_dumps,
+)
 from emulator.web.quiet_log import note
 
 __all__ = [
@@ -25,6 +30,7 @@ __all__ = [
     "json_error",
     "json_response",
     "parse_json_body",
+    "parse_json_body_replacing",
     "read_body",
     "read_json_object",
 ]
@@ -67,7 +73,7 @@ def json_error(request: web.Request, status: int, code: str, message: str) -> we
     return json_response(body, status=status)
 
 
-class BodyError(EmulatorError):
+class BodyError(InputError):
     """A request the endpoint cannot take; the middleware turns it into a JSON 4xx."""
 
     def __init__(
@@ -136,17 +142,31 @@ def _too_large(request: web.Request, limit: int) -> str:
 
 def parse_json_body(raw: bytes, *, what: str = "body") -> Any:
     """Parse ``raw`` as JSON within the JSON limits, or raise a 400 naming the problem."""
+    return _parse(raw, what, replacing=False)[0]
+
+
+def parse_json_body_replacing(raw: bytes, *, what: str = "body") -> tuple[Any, tuple[str, ...]]:
+    """:func:`parse_json_body` for Segment's own entrances under ``invalid-unicode=replace``:
+    invalid Unicode in strings becomes U+FFFD instead of a 400. Also returns the JSON pointers
+    of the strings and keys replaced."""
+    return _parse(raw, what, replacing=True)
+
+
+def _parse(raw: bytes, what: str, *, replacing: bool) -> tuple[Any, tuple[str, ...]]:
     if not raw.strip():
         raise BodyError(400, "empty_body", f"{what} is empty; expected a JSON object")
     try:
-        value = json.loads(raw)
+        if replacing:
+            value, replaced = loads_replacing_invalid_unicode(raw)
+        else:
+            value, replaced = json.loads(raw), ()
     except UnicodeDecodeError:
         raise BodyError(400, "invalid_json", f"{what} is not valid UTF-8") from None
     except RecursionError:
         raise BodyError(400, "invalid_json", f"{what} nests too deeply to parse") from None
     except ValueError as exc:
         raise BodyError(400, "invalid_json", f"{what} is not valid JSON: {exc}") from None
-    return check_limits(value, what=what)
+    return check_limits(value, what=what), replaced
 
 
 def check_limits(value: Any, *, what: str = "body") -> Any:
@@ -158,9 +178,12 @@ def check_limits(value: Any, *, what: str = "body") -> Any:
     return value
 
 
-def read_json_object(raw: bytes, *, what: str = "body") -> dict[str, Any]:
-    """Parse ``raw`` as a JSON object or raise a 400 naming the problem."""
-    value = parse_json_body(raw, what=what)
+def read_json_object(
+    raw: bytes, *, what: str = "body", replace_invalid_unicode: bool = False
+) -> dict[str, Any]:
+    """Parse ``raw`` as a JSON object or raise a 400 naming the problem (with
+    ``replace_invalid_unicode``, as :func:`parse_json_body_replacing` reads it)."""
+    value, _ = _parse(raw, what, replacing=replace_invalid_unicode)
     if not isinstance(value, dict):
         raise BodyError(400, "invalid_json", f"{what} must be a JSON object")
     return value

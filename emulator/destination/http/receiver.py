@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Protocol
 
-import aiohttp
 from aiohttp import web
 
 from emulator.assumptions import AssumptionNote
@@ -18,7 +17,7 @@ from emulator.destination.answer import (
     answer_for_refersion,
     answer_for_rejection,
 )
-from emulator.destination.http.refersion_client import call_refersion
+from emulator.destination.http.refersion_client import REFERSION_SESSION, call_refersion
 from emulator.destination.mapping import Mapping, MappingSettings, Operation, parse_basic_auth
 from emulator.destination.mapping.engage import audience_exit
 from emulator.errors import InvalidApiKey
@@ -29,11 +28,8 @@ __all__ = ["DESTINATION_HOST", "DestinationHost", "routes"]
 
 
 class _Deliveries(Protocol):
-    # The Segment side's delivery in progress: its traces by messageId, and its HTTP session.
+    # The Segment side's delivery in progress: its traces by messageId.
     in_flight: dict[str, Trace]
-
-    @property
-    def session(self) -> aiohttp.ClientSession: ...
 
 
 class DestinationHost(Protocol):
@@ -151,7 +147,7 @@ async def _decide(request: web.Request, trace: Trace, message: dict[str, Any]) -
         detail=result.to_dict(),
     )
     call = await call_refersion(
-        runtime.pipeline.session,
+        request.app[REFERSION_SESSION],
         base_url=runtime.refersion_url,
         operation=result,
         key=key,

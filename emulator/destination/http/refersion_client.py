@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from emulator.assumptions import NOTES_HEADER
 from emulator.contract_checks.contract_set import ContractSet, Violation
@@ -15,7 +17,11 @@ from emulator.json_limits import strict_dumps, strict_loads
 from emulator.secrets_mask import mask_secret
 from emulator.web.reading import read_limited
 
-__all__ = ["RefersionCall", "call_refersion"]
+__all__ = ["REFERSION_SESSION", "RefersionCall", "call_refersion", "refersion_session"]
+
+# The destination's own HTTP client for Refersion: it borrows nothing from the Segment side,
+# whose delivery pipeline has its own (they are two services that happen to share a process).
+REFERSION_SESSION = web.AppKey("refersion_session", aiohttp.ClientSession)
 
 _MAX_RESPONSE_BYTES = 1024 * 1024
 _RESPONSE_CONTRACTS = {
@@ -56,6 +62,13 @@ class RefersionCall:
         if self.assumptions:
             detail["assumptions"] = self.assumptions
         return detail
+
+
+async def refersion_session(app: web.Application) -> AsyncIterator[None]:
+    """A cleanup context: :data:`REFERSION_SESSION` is open while the application runs."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session:
+        app[REFERSION_SESSION] = session
+        yield
 
 
 async def call_refersion(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
+from email_validator import EmailNotValidError, validate_email
+
 from emulator.destination.mapping.findings import Problem, WarningLog
 from emulator.destination.mapping.model import LineageEntry
 from emulator.destination.mapping.values import (
@@ -11,7 +15,6 @@ from emulator.destination.mapping.values import (
     quote,
     stripped_text,
 )
-from emulator.emails import email_problem
 
 __all__ = ["email_syntax_error", "map_company", "map_phone", "resolve_email"]
 
@@ -90,10 +93,17 @@ def resolve_email(
     return entry
 
 
+# Syntax only, no DNS. Remembered per address because the check costs as much as the rest of
+# the mapping; the cache is the mapping's own: the fake Refersion and the contracts judge
+# emails with their own code, so a wrong verdict here is not silently agreed there.
+@functools.lru_cache(maxsize=4096)
 def email_syntax_error(email: str) -> str | None:
     """Why ``email`` is not a syntactically valid address, or ``None`` when it is."""
-    problem = email_problem(email)
-    return None if problem is None else problem.rstrip(".")
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        return str(error).rstrip(".")
+    return None
 
 
 def map_phone(traits: dict[str, object], findings: WarningLog) -> LineageEntry | None:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from emulator.assumptions import AssumptionChoices
-from emulator.errors import EmulatorError
+from emulator.errors import InputError
 from emulator.segment.engage.input import (
     SYNC_TIMINGS,
     Computation,
@@ -44,11 +44,11 @@ _BASE62 = string.digits + string.ascii_letters
 _LATEST = datetime(9999, 12, 31, tzinfo=UTC).timestamp()
 
 
-class UnknownComputation(EmulatorError):
+class UnknownComputation(InputError):
     """Raised for a key no audience or computed trait was defined with."""
 
 
-class ComputationExists(EmulatorError):
+class ComputationExists(InputError):
     """Raised when a definition reuses the key of an existing audience or computed trait."""
 
 

@@ -17,14 +17,14 @@ from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.contract_checks.contract_set import ContractSet
 from emulator.journal.incidents import Incidents
-from emulator.journal.traces import OUTCOMES, Hop, Journal, Trace
+from emulator.journal.traces import Hop, Journal, Trace
+from emulator.journal.watch import JournalWatch
 from emulator.json_limits import strict_dumps, strict_loads
 from emulator.secrets_mask import mask_secret
+from emulator.segment.delivery_outcome import Exchange, Settlement, settle
 from emulator.segment.delivery_policy import (
-    AttemptVerdict,
     RetryPolicy,
     api_key_missing,
-    classify,
     parse_retry_after,
 )
 from emulator.web.reading import read_limited
@@ -93,6 +93,9 @@ class DeliveryPipeline:
         # Built once per API key and timeout (both can change with reconfigure()).
         self._headers: tuple[str, dict[str, str], dict[str, str]] | None = None
         self._timeout: aiohttp.ClientTimeout | None = None
+        # Wakes the waits below: every outcome change and every delivery finished (or
+        # expired) is followed by journal.changed; clear() pokes it itself.
+        self.watch = JournalWatch(runtime.journal)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -146,24 +149,15 @@ class DeliveryPipeline:
         self._outstanding.clear()
         self._queued = 0
         self._room.set()
+        self.watch.poke()
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued or awaiting retry; ``False`` on timeout."""
-        deadline = time.monotonic() + timeout
-        while self._outstanding:
-            if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.005)
-        return True
+        return await self.watch.until(lambda: not self._outstanding, timeout)
 
     async def wait_settled(self, traces: list[Trace], timeout: float) -> bool:
         """Wait until each trace is final or waiting for a retry; ``False`` on timeout."""
-        deadline = time.monotonic() + timeout
-        while any(t.outcome == "pending" for t in traces):
-            if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.005)
-        return True
+        return await self.watch.until(lambda: all(t.outcome != "pending" for t in traces), timeout)
 
     def resume(self) -> None:
         """Pick up the unfinished traces an earlier run left in a durable journal.
@@ -233,8 +227,7 @@ class DeliveryPipeline:
         if api_key_missing(api_key, choices):
             self._refuse_settings(trace, blank=api_key != "")
             return
-        clock = runtime.clock
-        now = clock.now()
+        now = runtime.clock.now()
         if trace.first_attempt_at is None:
             trace.first_attempt_at = now
         trace.attempts += 1
@@ -258,21 +251,31 @@ class DeliveryPipeline:
             )
             hop.detail.setdefault("assumptions", []).append(note.to_dict())
         runtime.journal.changed(trace)
+        started = time.perf_counter()
+        exchange = await self._exchange(trace, url, headers)
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        elapsed = round(now - trace.first_attempt_at, 3)
+        self._record(trace, hop, exchange, settle(exchange), latency_ms=latency_ms, elapsed=elapsed)
+        runtime.journal.changed(trace)
+
+    async def _exchange(self, trace: Trace, url: str, headers: dict[str, str]) -> Exchange:
+        """POST the trace's message to ``url``: what came back, or which way it failed."""
+        runtime = self._runtime
         if trace.message_id is not None:
             self.in_flight[trace.message_id] = trace
-        started = time.perf_counter()
         status: int | None = None
-        error: str | None = None
-        body: Any = None
-        retry_after: float | None = None
         try:
             timeout = self._timeout_for(runtime.delivery_timeout)
             data = strict_dumps(trace.message).encode()
             async with self.session.post(url, data=data, headers=headers, timeout=timeout) as resp:
                 status = resp.status
                 raw = await read_limited(resp, limit=_MAX_RESPONSE_BYTES)
-                body = _parse_json(raw)
-                retry_after = parse_retry_after(resp.headers.get("Retry-After"), now=clock.now())
+                retry_after = resp.headers.get("Retry-After")
+                return Exchange(
+                    status,
+                    body=_parse_json(raw),
+                    retry_after=parse_retry_after(retry_after, now=runtime.clock.now()),
+                )
         except TimeoutError:
             error = "ETIMEDOUT"
         except aiohttp.ClientConnectorError:
@@ -289,7 +292,21 @@ class DeliveryPipeline:
         finally:
             if trace.message_id is not None:
                 self.in_flight.pop(trace.message_id, None)
-        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        return Exchange(status, error)
+
+    def _record(
+        self,
+        trace: Trace,
+        hop: Hop,
+        exchange: Exchange,
+        settled: Settlement,
+        *,
+        latency_ms: float,
+        elapsed: float,
+    ) -> None:
+        """Journal the attempt's answer and its settlement; schedule the retry it calls for."""
+        runtime = self._runtime
+        status, error, body = exchange.status, exchange.error, exchange.body
         if error == "ETIMEDOUT":
             note = AssumptionNote(
                 "delivery-timeout",
@@ -297,33 +314,21 @@ class DeliveryPipeline:
                 f"no answer within {_duration(runtime.delivery_timeout)}: a timeout, retried",
             )
             hop.detail.setdefault("assumptions", []).append(note.to_dict())
-        # A status line followed by a broken body is a failed exchange, not an answer.
-        verdict = classify(None if error else status, error)
-        hop.ok = verdict.verdict is AttemptVerdict.DELIVERED
-        hop.summary = f"attempt {trace.attempts}: {status or error} → {verdict.label}"
+        label = settled.classification.label
+        hop.ok = settled.delivered
+        hop.summary = f"attempt {trace.attempts}: {status or error} → {label}"
         hop.detail["response"] = {"status": status, "error": error, "body": body}
         hop.detail["latencyMs"] = latency_ms
-        hop.detail["classification"] = verdict.label
-        hop.detail["elapsedSeconds"] = round(now - trace.first_attempt_at, 3)
+        hop.detail["classification"] = label
+        hop.detail["elapsedSeconds"] = elapsed
         if isinstance(body, dict) and body and status is not None:
-            hop.violations.extend(runtime.contracts.validate("destination/response", body))
-        reported = body.get("outcome") if isinstance(body, dict) else None
-        reason = body.get("reason") if isinstance(body, dict) else None
-        if verdict.verdict is AttemptVerdict.RETRY:
-            self._schedule_retry(trace, hop, retry_after, verdict.label)
-        else:
-            delivered = verdict.verdict is AttemptVerdict.DELIVERED
-            # This emulator's own destination reports the mapping outcome; trust only known ones.
-            if isinstance(reported, str) and reported in OUTCOMES and reported != "retrying":
-                trace.outcome = reported
-            else:
-                trace.outcome = "delivered" if delivered else "discarded"
-            if isinstance(reason, str):
-                trace.reason = reason
-            else:
-                trace.reason = None if delivered else verdict.label
-            self._outstanding.discard(trace.id)
-        runtime.journal.changed(trace)
+            hop.violations.extend(self._runtime.contracts.validate("destination/response", body))
+        if settled.outcome is None:
+            self._schedule_retry(trace, hop, exchange.retry_after, label)
+            return
+        trace.outcome = settled.outcome
+        trace.reason = settled.reason
+        self._outstanding.discard(trace.id)
 
     def _refuse_settings(self, trace: Trace, *, blank: bool) -> None:
         """The destination's one required setting, the API key, is empty: Segment discards

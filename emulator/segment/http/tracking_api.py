@@ -14,12 +14,11 @@ from aiohttp import web
 
 from emulator.assumptions import AssumptionChoices, AssumptionNote
 from emulator.journal.durability import JournalWriteError
-from emulator.secrets_mask import mask_fields
+from emulator.journal.traces import Trace
 from emulator.segment.cors import answers_browsers, preflight, response_headers
-from emulator.segment.http.host import SEGMENT_HOST
+from emulator.segment.http.host import SEGMENT_HOST, SegmentHost
 from emulator.segment.ingest import (
     BATCH_ENDPOINTS,
-    INGEST_REASONS,
     SHORT_PATHS,
     TRACKING_TYPES,
     IngestLimits,
@@ -27,6 +26,8 @@ from emulator.segment.ingest import (
     enrich,
     parse_tracking_request,
 )
+from emulator.segment.intake import ingest_events
+from emulator.segment.invalid_unicode import replaces
 from emulator.segment.project_settings import project_settings, write_key_problem
 from emulator.web.errors import BodyError, Handler, json_response, read_body, read_json_object
 
@@ -37,8 +38,6 @@ routes = web.RouteTableDef()
 _LIMITS = IngestLimits()
 # Browsers' sendBeacon posts JSON as text/plain; a missing type is what curl -d sends.
 _JSON_TYPES = frozenset({"application/json", "text/plain", "application/octet-stream", ""})
-# A source's write key is a credential: the journal keeps items as sent, but never it in full.
-_SECRET_FIELDS = frozenset({"writeKey"})
 TRACE_IDS_HEADER = "X-Emulator-Trace-Ids"
 
 
@@ -90,7 +89,8 @@ async def project_settings_endpoint(request: web.Request) -> web.Response:
 @routes.post("/v1/m")
 async def library_metrics(request: web.Request) -> web.Response:
     """The browser library's own error counters: read, checked as JSON, and let go."""
-    read_json_object(await read_body(request, limit=_LIMITS.message_bytes, too_large_status=400))
+    raw = await read_body(request, limit=_LIMITS.message_bytes, too_large_status=400)
+    read_json_object(raw, replace_invalid_unicode=_replaces(request.app[SEGMENT_HOST]))
     return json_response({"success": True})
 
 
@@ -113,7 +113,11 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     raw = await read_body(request, limit=limit, too_large_status=400)
     try:
         parsed = parse_tracking_request(
-            endpoint, raw, authorization=request.headers.get("Authorization"), limits=_LIMITS
+            endpoint,
+            raw,
+            authorization=request.headers.get("Authorization"),
+            limits=_LIMITS,
+            replace_invalid_unicode=_replaces(runtime),
         )
     except TrackingRequestError as exc:
         raise BodyError(400, exc.code, exc.message) from None
@@ -132,46 +136,33 @@ async def tracking_endpoint(request: web.Request) -> web.Response:
     cors_notes = _cors_notes(request.headers.get("Origin"), runtime.config.assumptions_in_force)
     expected_key = runtime.config.write_key
     key_refused = expected_key is not None and parsed.write_key != expected_key
-    trace_ids = []
-    traces = []
-    to_deliver = []
-    for event in events:
-        shown_raw = mask_fields(event.raw, _SECRET_FIELDS)
-        message = event.message if event.message is not None else shown_raw
-        trace = runtime.journal.new_trace("tracking-api", message)
-        trace_ids.append(trace.id)
-        traces.append(trace)
-        reason = "project_not_found" if key_refused else event.reason
-        if reason is not None or event.message is None:
-            reason = reason or "bad_request"
-            trace.outcome = "ingest_rejected"
-            trace.reason = reason
-            detail = event.detail or INGEST_REASONS.get(reason, reason)
-            trace.add_hop("ingest", f"dropped at ingest: {reason} ({detail})", ok=False)
-            runtime.journal.changed(trace)
-            continue
-        accepted: dict[str, object] = {"raw": shown_raw}
-        notes = [*event.assumptions, *cors_notes]
-        if notes:
-            accepted["assumptions"] = [note.to_dict() for note in notes]
-        trace.add_hop(
-            "ingest",
-            f"accepted by POST {request.path}",
-            ok=True,
-            detail=accepted,
-            violations=runtime.contracts.validate("segment/message", shown_raw),
-        )
-        if runtime.suppress(trace):
-            continue
-        if runtime.accept(trace, enqueue=False):
+    to_deliver: list[Trace] = []
+
+    def take(trace: Trace) -> None:
+        # A suppressed user's events stop at the API: never deduped, routed or delivered.
+        # The rest are queued once stored (runtime.keep below).
+        if not runtime.suppress(trace) and runtime.accept(trace, enqueue=False):
             to_deliver.append(trace)
+
+    traces = ingest_events(
+        events,
+        received_by=f"POST {request.path}",
+        key_refused=key_refused,
+        journal=runtime.journal,
+        contracts=runtime.contracts,
+        take=take,
+        notes=cors_notes,
+        replaced_fields=parsed.replaced_in,
+    )
     try:
         # Acknowledge only what is durable: with a journal file, 200 means "on disk", and
         # 503 means none of it was kept (none of it will be delivered).
         await runtime.keep(traces, to_deliver)
     except JournalWriteError as exc:
         raise BodyError(503, "journal_unavailable", f"events not stored; retry ({exc})") from None
-    return json_response({"success": True}, headers={TRACE_IDS_HEADER: ",".join(trace_ids)})
+    return json_response(
+        {"success": True}, headers={TRACE_IDS_HEADER: ",".join(t.id for t in traces)}
+    )
 
 
 def _cors_notes(origin: str | None, choices: AssumptionChoices) -> list[AssumptionNote]:
@@ -196,3 +187,8 @@ def _cors_notes(origin: str | None, choices: AssumptionChoices) -> list[Assumpti
             "wildcard: '*', a credentialed request (a JSON Blob beacon) would be blocked",
         )
     ]
+
+
+def _replaces(runtime: SegmentHost) -> bool:
+    """Whether invalid Unicode is replaced by U+FFFD (the ``invalid-unicode`` variant in force)."""
+    return replaces(runtime.config.assumptions_in_force)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.errors import EmulatorError
+from emulator.errors import InputError
 from emulator.journal.traces import Trace
 from emulator.segment.timestamps import format_timestamp, split_nanoseconds
 
@@ -76,7 +76,7 @@ _SUCCESS = frozenset({"deleted", "not_found", "delivered"})
 _BASE62 = string.digits + string.ascii_letters
 
 
-class RegulationRequestError(EmulatorError):
+class RegulationRequestError(InputError):
     """A regulation request the Public API refuses; ``field`` names the input at fault."""
 
     def __init__(self, field: str | None, message: str) -> None:

@@ -201,7 +201,7 @@
     if (f.type && summary.type !== f.type) return false;
     if (f.outcome && summary.outcome !== f.outcome) return false;
     if (!f.text) return true;
-    const haystack = [summary.id, summary.type, summary.userId, summary.email, summary.messageId, summary.outcome, summary.reason]
+    const haystack = [summary.id, summary.type, shownUserId(summary), summary.email, summary.messageId, summary.outcome, summary.reason]
       .filter((v) => typeof v === "string")
       .join("\n")
       .toLowerCase();
@@ -232,7 +232,7 @@
     },
       el("td", { class: "mono muted", title: s.createdAt, text: clock(s.createdAt) }),
       el("td", { class: "c-type", text: dash(s.type) }),
-      el("td", { class: "c-user mono", title: s.userId, text: dash(s.userId) }),
+      el("td", { class: "c-user mono", title: shownUserId(s), text: dash(shownUserId(s)) }),
       el("td", { class: "c-email", title: s.email, text: dash(s.email) }),
       el("td", { class: "c-outcome" }, badge(s.outcome), s.reason ? el("span", { class: "reason", title: s.reason, text: s.reason }) : null),
       el("td", { class: "c-tries num", text: String(s.attempts || 0) }),
@@ -367,7 +367,7 @@
         ),
       ),
       el("dl", { class: "facts" },
-        fact("userId", shownId(trace)), fact("email", trace.email), fact("messageId", trace.messageId),
+        fact("userId", shownUserId(trace)), fact("email", trace.email), fact("messageId", trace.messageId),
         fact("entered", trace.entry), fact("accepted", trace.createdAt), fact("attempts", trace.attempts),
         trace.reason ? fact("reason", trace.reason) : null,
         trace.nextAttemptAt ? fact("next attempt", new Date(trace.nextAttemptAt * 1000).toLocaleTimeString()) : null,
@@ -422,11 +422,11 @@
     return [...seen.values()];
   }
 
-  // The summary names only string ids; show what a message carried when it was not one.
-  function shownId(trace) {
-    if (trace.userId !== null && trace.userId !== undefined) return trace.userId;
-    const message = trace.message && typeof trace.message === "object" ? trace.message : {};
-    return message.userId === undefined ? null : `${JSON.stringify(message.userId)} (not a string)`;
+  // userId is a string or null; a message that carried another kind of id (a number, say)
+  // has it in userIdNotString, shown as sent.
+  function shownUserId(summary) {
+    if (typeof summary.userId === "string") return summary.userId;
+    return summary.userIdNotString === undefined ? null : `${JSON.stringify(summary.userIdNotString)} (not a string)`;
   }
 
   function fact(label, value) {
@@ -660,9 +660,14 @@
     form.hidden = false;
     if (!result.ok) { status.textContent = errorText(result); return; }
     const rules = Array.isArray(result.body && result.body.rules) ? result.body.rules : [];
-    $("count-faults").textContent = rules.length ? String(rules.length) : "";
+    // A rule limited to N firings that has fired N times stays listed, but no longer applies.
+    const usedUp = (r) => r && r.remaining === 0;
+    const active = rules.filter((r) => !usedUp(r)).length;
+    const spent = rules.length - active;
+    $("count-faults").textContent = active ? String(active) : "";
     status.textContent = rules.length
-      ? `${rules.length} active rule${rules.length === 1 ? "" : "s"}; matching calls get the fault instead of the real answer.`
+      ? `${active} active rule${active === 1 ? "" : "s"}${spent ? `, ${spent} used up` : ""}; ` +
+        (active ? "matching calls get the fault instead of the real answer." : "every call gets the real answer.")
       : "No fault rules: every call gets the real answer.";
     if (!rules.length) return;
     table.append(
@@ -670,9 +675,10 @@
       el("tbody", {}, rules.map((rule, i) => {
         const r = rule && typeof rule === "object" ? rule : {};
         const when = [];
-        if (r.times !== undefined && r.times !== null) when.push(`next ${r.times}`);
+        if (usedUp(r)) when.push(`used up: fired ${r.fired} of ${r.times}`);
+        else if (r.times !== undefined && r.times !== null) when.push(`next ${r.remaining ?? r.times} of ${r.times}`);
         if (r.probability !== undefined && r.probability !== null && r.probability !== 1) when.push(`p = ${r.probability}`);
-        return el("tr", { class: "fault-row" },
+        return el("tr", { class: `fault-row${usedUp(r) ? " used-up" : ""}`, dataset: { state: usedUp(r) ? "used-up" : "active" } },
           el("td", { class: "num", text: String(i + 1) }),
           el("td", { text: dash(r.surface) }),
           el("td", { class: "mono", text: dash(r.endpoint) }),
@@ -789,7 +795,19 @@
     }
   }
 
+  // The page arrives with the newest summaries in it: the list is drawn from them as soon as
+  // the document is parsed, before any request; the live stream then keeps it current.
+  function showInitialEvents() {
+    const data = $("initial-events");
+    let summaries = [];
+    try { summaries = JSON.parse(data ? data.textContent : "[]"); } catch (_) { return; }
+    if (!Array.isArray(summaries)) return;
+    for (const summary of summaries) upsert(summary);
+    drawEvents();
+  }
+
   async function start() {
+    showInitialEvents();
     const outcomes = await api("/_emulator/outcomes");
     if (outcomes.ok) {
       for (const item of outcomes.body.outcomes || []) state.outcomes.set(item.outcome, item);
