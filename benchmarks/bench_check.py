@@ -101,7 +101,7 @@ def main() -> None:
             f"{_overhead(gen.wall_each, e2e.wall_each):>14}"
         )
     print(
-        f"{'all five':<26} {'':>9} {'':>9} "
+        f"{'all':<26} {'':>9} {'':>9} "
         f"{_overhead(totals['gen_cpu'], totals['e2e_cpu']):>13} "
         f"{_overhead(totals['gen_wall'], totals['e2e_wall']):>14}"
     )
