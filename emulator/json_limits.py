@@ -160,59 +160,66 @@ def within_limits(value: Any, limits: JsonLimits = JsonLimits()) -> bool:
     past 200 levels), and the walk that names the break decides;
     tests/test_json_limits.py checks both answer alike.
     """
-    fast = _FastPass(limits)
+    max_depth = min(limits.max_depth, _FAST_MAX_DEPTH)
     kind = type(value)
     if kind is dict or kind is list:
-        return fast.container(value, 1)
-    return fast.leaf(value, kind)
+        return _fits(value, 1, max_depth, limits.max_string_length, limits.max_object_fields)
+    return _leaf_fits(value, kind, limits.max_string_length)
 
 
-class _FastPass:
-    """:func:`within_limits` for one set of limits: no paths, exact types, bails when unsure."""
-
-    __slots__ = ("max_depth", "max_fields", "max_string")
-
-    def __init__(self, limits: JsonLimits) -> None:
-        self.max_depth = min(limits.max_depth, _FAST_MAX_DEPTH)
-        self.max_string = limits.max_string_length
-        self.max_fields = limits.max_object_fields
-
-    def text(self, item: str) -> bool:
-        return len(item) <= self.max_string and (
-            item.isascii() or _LONE_SURROGATE.search(item) is None
-        )
-
-    def leaf(self, item: Any, kind: type) -> bool:
+def _fits(item: Any, depth: int, max_depth: int, max_string: int, max_fields: int) -> bool:
+    """:func:`within_limits` of a dict or list ``depth`` levels down (limits as arguments:
+    this runs for every container of every body, and attribute look-ups would double it)."""
+    if depth > max_depth:
+        return False
+    if type(item) is dict:
+        return _object_fits(item, depth, max_depth, max_string, max_fields)
+    # Strings are checked inline and containers recurse: most values are strings.
+    for child in item:
+        kind = type(child)
         if kind is str:
-            return self.text(item)
-        if kind is float:
-            return math.isfinite(item)
-        return kind is int or kind is bool or item is None
-
-    def container(self, item: Any, depth: int) -> bool:
-        if depth > self.max_depth:
+            if len(child) > max_string or not (child.isascii() or _text_fits(child, max_string)):
+                return False
+        elif kind is dict or kind is list:
+            if not _fits(child, depth + 1, max_depth, max_string, max_fields):
+                return False
+        elif not _leaf_fits(child, kind, max_string):
             return False
-        if type(item) is dict:
-            if len(item) > self.max_fields:
+    return True
+
+
+def _object_fits(
+    item: dict[Any, Any], depth: int, max_depth: int, max_string: int, max_fields: int
+) -> bool:
+    if len(item) > max_fields:
+        return False
+    for key, child in item.items():
+        if type(key) is not str or len(key) > max_string:
+            return False
+        if not (key.isascii() or _text_fits(key, max_string)):
+            return False
+        kind = type(child)
+        if kind is str:
+            if len(child) > max_string or not (child.isascii() or _text_fits(child, max_string)):
                 return False
-            for key in item:
-                if type(key) is not str or not self.text(key):
-                    return False
-            children = item.values()
-        else:
-            children = item
-        # Strings are checked here, containers recurse: most values are strings.
-        for child in children:
-            kind = type(child)
-            if kind is str:
-                if not self.text(child):
-                    return False
-            elif kind is dict or kind is list:
-                if not self.container(child, depth + 1):
-                    return False
-            elif not self.leaf(child, kind):
+        elif kind is dict or kind is list:
+            if not _fits(child, depth + 1, max_depth, max_string, max_fields):
                 return False
-        return True
+        elif not _leaf_fits(child, kind, max_string):
+            return False
+    return True
+
+
+def _text_fits(text: str, max_string: int) -> bool:
+    return len(text) <= max_string and (text.isascii() or _LONE_SURROGATE.search(text) is None)
+
+
+def _leaf_fits(item: Any, kind: type, max_string: int) -> bool:
+    if kind is str:
+        return _text_fits(item, max_string)
+    if kind is float:
+        return math.isfinite(item)
+    return kind is int or kind is bool or item is None
 
 
 def strict_dumps(value: Any, *, compact: bool = False) -> str:
