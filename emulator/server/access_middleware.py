@@ -28,7 +28,17 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     """Refuse with a JSON 401/403 what :func:`emulator.access.check_access` refuses."""
     config = request.app[RUNTIME].config
     policy = _policy(config)
-    query_token = request.query.get("token")
+    query_token: str | None = None
+    tokens: tuple[str | None, ...] = ()
+    if policy.control_token is not None:
+        # Only a control token makes them matter: no query or cookie parsing per request else.
+        query_token = request.query.get("token")
+        tokens = (
+            _bearer(request.headers.get("Authorization")),
+            request.headers.get(_TOKEN_HEADER),
+            request.cookies.get(TOKEN_COOKIE),
+            query_token,
+        )
     refusal = check_access(
         policy,
         method=request.method,
@@ -38,12 +48,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         origin=request.headers.get("Origin"),
         sec_fetch_site=request.headers.get("Sec-Fetch-Site"),
         peer=request.remote,
-        tokens=(
-            _bearer(request.headers.get("Authorization")),
-            request.headers.get(_TOKEN_HEADER),
-            request.cookies.get(TOKEN_COOKIE),
-            query_token,
-        ),
+        tokens=tokens,
     )
     if refusal is not None:
         refused = json_error(request, refusal.status, refusal.code, refusal.message)
