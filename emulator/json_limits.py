@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,10 +173,13 @@ def _fits(item: Any, depth: int, max_depth: int, max_string: int, max_fields: in
     this runs for every container of every body, and attribute look-ups would double it)."""
     if depth > max_depth:
         return False
+    children: Iterable[Any] = item
     if type(item) is dict:
-        return _object_fits(item, depth, max_depth, max_string, max_fields)
+        if len(item) > max_fields or not _keys_fit(item, max_string):
+            return False
+        children = item.values()
     # Strings are checked inline and containers recurse: most values are strings.
-    for child in item:
+    for child in children:
         kind = type(child)
         if kind is str:
             if len(child) > max_string or not (child.isascii() or _text_fits(child, max_string)):
@@ -188,24 +192,11 @@ def _fits(item: Any, depth: int, max_depth: int, max_string: int, max_fields: in
     return True
 
 
-def _object_fits(
-    item: dict[Any, Any], depth: int, max_depth: int, max_string: int, max_fields: int
-) -> bool:
-    if len(item) > max_fields:
-        return False
-    for key, child in item.items():
+def _keys_fit(item: dict[Any, Any], max_string: int) -> bool:
+    for key in item:
         if type(key) is not str or len(key) > max_string:
             return False
         if not (key.isascii() or _text_fits(key, max_string)):
-            return False
-        kind = type(child)
-        if kind is str:
-            if len(child) > max_string or not (child.isascii() or _text_fits(child, max_string)):
-                return False
-        elif kind is dict or kind is list:
-            if not _fits(child, depth + 1, max_depth, max_string, max_fields):
-                return False
-        elif not _leaf_fits(child, kind, max_string):
             return False
     return True
 

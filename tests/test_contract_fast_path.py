@@ -25,12 +25,7 @@ from referencing.jsonschema import DRAFT202012
 
 from emulator.cases.payloads import parse_cases
 from emulator.contract_checks.contract_set import ContractSet, default_contracts
-from emulator.contract_checks.fast_path import (
-    FastPath,
-    _plain_walk,  # the iterative walk the recursive plain-JSON check stands beside
-    is_plain_json,
-    schema_certainly_valid,
-)
+from emulator.contract_checks.fast_path import FastPath, is_plain_json, schema_certainly_valid
 from emulator.server.runners.case_runner import run_case
 from tests.support import FIXTURES, fast_config
 
@@ -164,47 +159,6 @@ def test_values_json_cannot_carry_are_left_to_jsonschema(instance: dict[Any, Any
     assert not is_plain_json(instance)
     for name in ("segment/message", "segment/identify", "segment/batch"):
         assert_same_verdict(name, instance)
-
-
-# Values JSON carries beside ones it cannot: tuples, NaN, big integers, lone surrogates, bytes.
-_ANY_LEAF = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=4)
-    | st.sampled_from(["\ud800", "a\udfff", "é", b"bytes", ("a",)])
-)
-_ANY_KEY = st.text(max_size=3) | st.sampled_from(["\udc00", 7, None])
-
-
-@given(
-    st.recursive(
-        _ANY_LEAF,
-        lambda inner: (
-            st.lists(inner, max_size=4)
-            | st.dictionaries(_ANY_KEY, inner, max_size=4)
-            | st.tuples(inner)
-        ),
-        max_leaves=25,
-    )
-)
-def test_the_recursive_plain_json_check_agrees_with_the_walk(value: Any) -> None:
-    assert is_plain_json(value) == _plain_walk(value)
-
-
-def nested_around(leaf: Any, levels: int) -> Any:
-    value = leaf
-    for level in range(levels):
-        value = {"a": value} if level % 2 else [value]
-    return value
-
-
-@pytest.mark.parametrize(("leaf", "plain"), [("leaf", True), (float("nan"), False)])
-def test_documents_deeper_than_the_recursion_go_to_the_walk(leaf: Any, plain: bool) -> None:
-    deep = nested_around(leaf, 1_500)
-    assert is_plain_json(deep) is plain
-    assert _plain_walk(deep) is plain
 
 
 def check_schema_passes(schema: Any) -> bool:

@@ -85,76 +85,8 @@ def is_plain_json(value: Any) -> bool:
     and strings that are valid Unicode (a lone surrogate from ``"\\ud800"`` is not), so the
     compiled validator sees the same values jsonschema does.
     """
-    try:
-        return _plain(value, 1)
-    except _TooDeep:
-        return _plain_walk(value)
-
-
-# The recursive check (the common case, twice as fast) hands a document nested deeper than
-# this to the iterative walk, which has no depth limit; tests/test_contract_fast_path.py
-# checks that both answer alike.
-_RECURSION_DEPTH = 200
-
-
-class _TooDeep(Exception):
-    pass
-
-
-def _plain(item: Any, depth: int) -> bool:
-    kind = type(item)
-    if kind is dict:
-        return _plain_object(item, depth)
-    if kind is list:
-        return _plain_array(item, depth)
-    if kind is str:
-        return item.isascii() or _is_unicode(item)
-    return _is_plain_scalar(item, kind)
-
-
-def _plain_object(item: dict[Any, Any], depth: int) -> bool:
-    if depth > _RECURSION_DEPTH:
-        raise _TooDeep
-    for key, child in item.items():
-        if type(key) is not str or not (key.isascii() or _is_unicode(key)):
-            return False
-        kind = type(child)
-        if kind is str:
-            if not (child.isascii() or _is_unicode(child)):
-                return False
-        elif kind is dict:
-            if not _plain_object(child, depth + 1):
-                return False
-        elif kind is list:
-            if not _plain_array(child, depth + 1):
-                return False
-        elif not _is_plain_scalar(child, kind):
-            return False
-    return True
-
-
-def _plain_array(item: list[Any], depth: int) -> bool:
-    if depth > _RECURSION_DEPTH:
-        raise _TooDeep
-    for child in item:
-        kind = type(child)
-        if kind is str:
-            if not (child.isascii() or _is_unicode(child)):
-                return False
-        elif kind is dict:
-            if not _plain_object(child, depth + 1):
-                return False
-        elif kind is list:
-            if not _plain_array(child, depth + 1):
-                return False
-        elif not _is_plain_scalar(child, kind):
-            return False
-    return True
-
-
-def _plain_walk(value: Any) -> bool:
-    """:func:`is_plain_json` for any depth: iterative, the reference for the recursive check."""
-    # Containers are expanded in place and only nested ones are stacked.
+    # Containers are expanded in place and only nested ones are stacked: this runs on every
+    # exchange, and most values are strings directly inside an object.
     stack = [value]
     while stack:
         item = stack.pop()
@@ -174,7 +106,12 @@ def _plain_walk(value: Any) -> bool:
 
 
 def _keys_are_plain(item: dict[Any, Any]) -> bool:
-    return all(type(key) is str and (key.isascii() or _is_unicode(key)) for key in item)
+    # A loop, not all() over a generator: this runs for every object of every exchange, and
+    # the generator doubled the cost of the whole check.
+    for key in item:
+        if type(key) is not str or not (key.isascii() or _is_unicode(key)):
+            return False
+    return True
 
 
 def _stack_children(children: Iterable[Any], stack: list[Any]) -> bool:
