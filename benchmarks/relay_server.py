@@ -49,13 +49,19 @@ async def destination(request: web.Request) -> web.Response:
 
 async def refersion(request: web.Request) -> web.Response:
     json.loads(await request.read())
+    request.app[STATE]["refersion_calls"] += 1
     return web.json_response({"id": "1", "message": "created"})
 
 
 async def health(request: web.Request) -> web.Response:
     state = request.app[STATE]
     return web.json_response(
-        {"status": "ok", "affiliates": state["done"], "pending": request.app[QUEUE].qsize()}
+        {
+            "status": "ok",
+            "affiliates": state["done"],
+            "refersionCalls": state["refersion_calls"],
+            "pending": request.app[QUEUE].qsize(),
+        }
     )
 
 
@@ -76,7 +82,7 @@ async def running() -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """The relay listening on loopback: its URL and its state (``done`` counts events)."""
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[QUEUE] = asyncio.Queue(BACKLOG)
-    app[STATE] = {"done": 0, "base": ""}
+    app[STATE] = {"done": 0, "refersion_calls": 0, "base": ""}
     app[SESSION] = aiohttp.ClientSession()
     app.router.add_post("/v1/batch", batch)
     app.router.add_post("/destination", destination)
