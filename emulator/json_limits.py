@@ -213,10 +213,16 @@ def _leaf_fits(item: Any, kind: type, max_string: int) -> bool:
     return kind is int or kind is bool or item is None
 
 
+# What json.dumps(value, allow_nan=False[, separators=(",", ":")]) builds on every call, built
+# once: every hop writes JSON several times, and building the encoder costs as much as
+# encoding a small answer. An encoder holds no state between calls.
+_STRICT = json.JSONEncoder(allow_nan=False)
+_STRICT_COMPACT = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
 def strict_dumps(value: Any, *, compact: bool = False) -> str:
     """``value`` as JSON that any strict parser reads: ``ValueError`` on NaN or Infinity."""
-    separators = (",", ":") if compact else None
-    return json.dumps(value, allow_nan=False, separators=separators)
+    return (_STRICT_COMPACT if compact else _STRICT).encode(value)
 
 
 def strict_loads(raw: bytes | str) -> Any:
