@@ -277,3 +277,13 @@ def test_a_seed_reproduces_the_same_fakes() -> None:
     message = {"type": "identify", "userId": "u-1", "traits": {"name": "Peter Gibbons"}}
     assert Redactor(seed=5).message(message) == Redactor(seed=5).message(message)
     assert json.dumps(Redactor(seed=5).message(message)) != json.dumps(message)
+
+
+def test_an_address_already_in_a_documentation_range_still_changes_and_none_share_a_fake() -> None:
+    redactor = Redactor(seed=1)
+    ips = ["203.0.113.1", "10.0.0.7", "203.0.113.2", "2001:db8::1", "2001:db8::2"]
+    fakes = [redactor.message({"context": {"ip": ip}})["context"]["ip"] for ip in ips]
+    assert all(fake != ip for fake, ip in zip(fakes, ips, strict=True))
+    assert len(set(fakes)) == len(fakes)
+    # The same address always gets the same fake.
+    assert redactor.message({"context": {"ip": "10.0.0.7"}})["context"]["ip"] == fakes[1]

@@ -246,13 +246,25 @@ class Redactor:
         except ValueError:
             return self._text(text)
         if text not in self._ips:
+            taken = set(self._ips.values())
             number = len(self._ips)
-            if address.version == 6:
-                self._ips[text] = f"2001:db8::{number + 1:x}"
-            else:
-                block = _IPV4_BLOCKS[(number // 254) % len(_IPV4_BLOCKS)]
-                self._ips[text] = f"{block}.{number % 254 + 1}"
+            # An address already in a documentation range must still come out changed, and
+            # no two addresses may share a fake: draw the next free one.
+            while True:
+                fake = _documentation_address(address.version, number)
+                if fake != str(address) and fake not in taken:
+                    break
+                number += 1
+            self._ips[text] = fake
         return self._ips[text]
+
+
+def _documentation_address(version: int, number: int) -> str:
+    """The ``number``-th address of the ranges kept for documentation (RFC 5737, RFC 3849)."""
+    if version == 6:
+        return f"2001:db8::{number + 1:x}"
+    block = _IPV4_BLOCKS[(number // 254) % len(_IPV4_BLOCKS)]
+    return f"{block}.{number % 254 + 1}"
 
 
 def _category(path: tuple[str, ...]) -> str | None:
