@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -287,3 +288,17 @@ def test_an_address_already_in_a_documentation_range_still_changes_and_none_shar
     assert len(set(fakes)) == len(fakes)
     # The same address always gets the same fake.
     assert redactor.message({"context": {"ip": "10.0.0.7"}})["context"]["ip"] == fakes[1]
+
+
+def test_an_email_that_gets_the_fallback_fake_is_redacted_whatever_its_case(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every drawn substitute collides, so the redactor falls back to userN@example.com,
+    # whose length differs from the original's.
+    def unchanged(_self: Redactor, key: str, *, keep_tld: bool) -> str:
+        assert isinstance(keep_tld, bool)
+        return key
+
+    monkeypatch.setattr(Redactor, "_substitute", unchanged)
+    fake = Redactor(seed=3).message({"traits": {"email": "J.Doe@Acme.com"}})
+    assert fake["traits"]["email"] == "user1@example.com"

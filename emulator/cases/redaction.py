@@ -156,7 +156,8 @@ class Redactor:
             fake = self._new_fake(key)
             self._fakes[key] = fake
             self._owners[fake] = key
-        if not folded:
+        if not folded or len(fake) != len(word):
+            # A fallback fake (user7@example.com) has its own length: no case to mirror.
             return fake
         return "".join(f.upper() if c.isupper() else f for f, c in zip(fake, word, strict=True))
 
