@@ -80,11 +80,13 @@ constraints: $(STAMP)
 	mv constraints.txt.new constraints.txt
 
 # The inner loop: the suite without the slow browser, fuzz, chaos, client and `slow` tests,
-# and Hypothesis on fewer examples; `make test` runs everything. The fuzz files are not even
-# collected: schemathesis builds its cases while collecting, which alone takes seconds.
+# and Hypothesis on fewer examples, spread over the machine's cores (pytest-xdist); `make test`
+# runs everything, in one process. The fuzz files are not even collected: schemathesis builds
+# its cases while collecting, which alone takes seconds.
 .PHONY: quick
 quick: $(STAMP)
-	HYPOTHESIS_PROFILE=quick $(BIN)/pytest -q -p no:cacheprovider --ignore-glob='tests/test_fuzz_*.py' \
+	HYPOTHESIS_PROFILE=quick $(BIN)/pytest -q -p no:cacheprovider -n auto \
+		--ignore-glob='tests/test_fuzz_*.py' \
 		-m "not browser and not fuzz and not chaos and not client and not slow" $(PYTEST_ARGS)
 
 # Figures, one per line, with baselines measured in the same run; also reports/benchmarks.json.
