@@ -12,9 +12,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 from playwright.async_api import BrowserContext, ViewportSize, async_playwright
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "LAPTOP", "chromium", "chromium_missing"]
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "LAPTOP",
+    "browser_test_marks",
+    "chromium",
+    "chromium_missing",
+]
 
 CHROMIUM = Path(os.environ.get("INSPECTOR_CHROMIUM", "/usr/bin/chromium"))
 # Quiet and offline: no first-run UI, no background calls home, no QUIC, no GPU. Playwright
@@ -36,6 +44,19 @@ def chromium_missing() -> str | None:
     if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
         return None
     return f"{CHROMIUM} not found; install Debian's chromium (`apt-get install chromium`)"
+
+
+def browser_test_marks() -> list[pytest.MarkDecorator]:
+    """The ``pytestmark`` of a browser test module: skipped where Chromium is missing, except
+    where ``INSPECTOR_BROWSER_REQUIRED=1`` (CI) makes a missing browser an error instead."""
+    missing = chromium_missing()
+    if missing is not None and os.environ.get("INSPECTOR_BROWSER_REQUIRED") == "1":
+        raise RuntimeError(f"browser tests are required here, but {missing}")
+    return [
+        pytest.mark.browser,
+        pytest.mark.skipif(missing is not None, reason=missing or ""),
+        pytest.mark.asyncio(loop_scope="module"),
+    ]
 
 
 @asynccontextmanager

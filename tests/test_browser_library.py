@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,20 +23,12 @@ from aiohttp import web
 from playwright.async_api import BrowserContext, ConsoleMessage, Page, Response, Route
 
 from emulator.server.emulator import Emulator
-from tests.browser import chromium, chromium_missing
+from tests.browser import browser_test_marks, chromium
 from tests.support import ROOT, fast_config
 
 from .web_frontend_doc import WRITE_KEY, doc_page, doc_snippet_lines
 
-_missing = chromium_missing()
-if _missing is not None and os.environ.get("INSPECTOR_BROWSER_REQUIRED") == "1":
-    raise RuntimeError(f"browser tests are required here, but {_missing}")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_missing is not None, reason=_missing or ""),
-    pytest.mark.asyncio(loop_scope="module"),
-]
+pytestmark = browser_test_marks()
 
 CLIENT = ROOT / "clients" / "browser"
 LIBRARY = CLIENT / "node_modules" / "@segment" / "analytics-next"

@@ -7,32 +7,22 @@ HTTP while the page is open, so "appears" means it came through the live stream.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import pytest
 import pytest_asyncio
 from playwright.async_api import BrowserContext, Page, expect
 
 from emulator.cases.payloads import parse_cases
 from emulator.server.emulator import Emulator
 from emulator.server.runners.case_runner import run_case
-from tests.browser import chromium, chromium_missing
+from tests.browser import browser_test_marks, chromium
 from tests.support import fast_config
 
-_missing = chromium_missing()
-if _missing is not None and os.environ.get("INSPECTOR_BROWSER_REQUIRED") == "1":
-    raise RuntimeError(f"browser tests are required here, but {_missing}")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_missing is not None, reason=_missing or ""),
-    pytest.mark.asyncio(loop_scope="module"),
-]
+pytestmark = browser_test_marks()
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_USER = "<script>alert('user')</script>"
