@@ -13,11 +13,9 @@ import io
 import json
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pytest
@@ -25,7 +23,6 @@ from hypothesis import settings
 
 from emulator.cli import run
 from emulator.config import EmulatorConfig, RefersionCredentials
-from emulator.server.emulator import Emulator
 
 __all__ = [
     "ABSENT",
@@ -36,7 +33,6 @@ __all__ = [
     "FUZZ_NOTES",
     "PASSWORD",
     "ROOT",
-    "LiveEmulator",
     "cli",
     "doc_event",
     "examples",
@@ -133,59 +129,3 @@ async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
         await asyncio.sleep(0.002)
-
-
-class LiveEmulator:
-    """``with LiveEmulator(config) as live:`` serves on ``live.url`` until the block ends."""
-
-    def __init__(self, config: EmulatorConfig) -> None:
-        self._config = config
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="live-emulator", daemon=True)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._emulator: Emulator | None = None
-        self._failure: BaseException | None = None
-
-    @property
-    def emulator(self) -> Emulator:
-        if self._emulator is None:
-            raise RuntimeError("the live emulator is not running")
-        return self._emulator
-
-    @property
-    def url(self) -> str:
-        return self.emulator.url
-
-    def __enter__(self) -> LiveEmulator:
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the live emulator did not start within 30 s")
-        if self._failure is not None:
-            raise RuntimeError("the live emulator failed to start") from self._failure
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-
-    def _serve(self) -> None:
-        try:
-            asyncio.run(self._main())
-        except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
-            self._failure = exc
-            self._ready.set()
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        async with Emulator(self._config) as emulator:
-            self._emulator = emulator
-            self._ready.set()
-            await self._stop.wait()

@@ -27,7 +27,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -37,7 +36,8 @@ from hypothesis import strategies as st
 
 from emulator.config import RefersionCredentials
 from emulator.contract_checks.openapi import bundled_document, operations
-from tests.support import FUZZ_NOTES, LiveEmulator, fast_config
+from emulator.server.background import BackgroundEmulator
+from tests.support import FUZZ_NOTES, fast_config
 
 # Hostile JSON at every HTTP surface, a fuzz run (make quick leaves it out).
 pytestmark = pytest.mark.fuzz
@@ -307,7 +307,7 @@ def strings_in(value: Any) -> Iterator[str]:
 
 
 def call(
-    live: LiveEmulator,
+    live: BackgroundEmulator,
     method: str,
     path: str,
     body: bytes | None = None,
@@ -329,7 +329,7 @@ def call(
         raise AssertionError(f"{method} {path} {body!r:.300}: {exc}: {payload!r:.500}") from None
 
 
-def ordinary_event_is_delivered(live: LiveEmulator) -> None:
+def ordinary_event_is_delivered(live: BackgroundEmulator) -> None:
     """The next ordinary event is acknowledged and delivered within a second; flush idles."""
     user_id = f"ordinary-{uuid.uuid4().hex[:12]}"
     body = {"writeKey": "wk", "userId": user_id, "traits": {**PETER, "email": f"{user_id}@x.io"}}
@@ -348,7 +348,7 @@ def ordinary_event_is_delivered(live: LiveEmulator) -> None:
     assert time.monotonic() - started < 1.5
 
 
-def clean_up(live: LiveEmulator) -> None:
+def clean_up(live: BackgroundEmulator) -> None:
     """Rules a hostile body happened to leave valid must not fail the next ordinary event."""
     call(live, "DELETE", "/_emulator/faults")
 
@@ -367,14 +367,18 @@ def is_segment_entrance(method: str, path: str) -> bool:
     return method == "POST" and (path.startswith("/v1/") or path == "/_emulator/deliver")
 
 
-def assume(live: LiveEmulator, variant: str) -> None:
+def assume(live: BackgroundEmulator, variant: str) -> None:
     body = json.dumps({"assumptions": {"invalid-unicode": variant}}).encode()
     status, answer, _ = call(live, "PUT", "/_emulator/assumptions", body)
     assert status == 200, answer
 
 
 def check_invalid_unicode(
-    live: LiveEmulator, variant: str, answer: Any, response: http.client.HTTPResponse, status: int
+    live: BackgroundEmulator,
+    variant: str,
+    answer: Any,
+    response: http.client.HTTPResponse,
+    status: int,
 ) -> bool:
     """A Segment entrance given invalid Unicode: refused under ``refuse``; under ``replace``
     never refused for it, and every event the request entered says what was replaced.
@@ -397,7 +401,9 @@ def check_invalid_unicode(
     return True
 
 
-def check_one(live: LiveEmulator, method: str, path: str, body: bytes | None, variant: str) -> bool:
+def check_one(
+    live: BackgroundEmulator, method: str, path: str, body: bytes | None, variant: str
+) -> bool:
     """The checks after one hostile request; ``True`` if it was accepted with U+FFFD."""
     template_path = urlsplit(path).path
     assume(live, variant)
@@ -421,34 +427,35 @@ def check_one(live: LiveEmulator, method: str, path: str, body: bytes | None, va
 
 
 @pytest.fixture(scope="module")
-def in_memory(request: pytest.FixtureRequest) -> Iterator[LiveEmulator]:
-    with LiveEmulator(fast_config()) as live:
+def in_memory(request: pytest.FixtureRequest) -> Iterator[BackgroundEmulator]:
+    with BackgroundEmulator(fast_config()) as live:
         yield live
-        assert live.emulator.app_errors == []
-        assert live.emulator.runtime.incidents.status == "ok"
+        assert live.server_errors() == []
+        assert _health(live) == "ok"
     _note(request, "in memory")
-
-
-@pytest.fixture(scope="module")
-def journal_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("hostile") / "journal.db"
 
 
 @pytest.fixture(scope="module")
 def with_journal(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveEmulator]:
+) -> Iterator[BackgroundEmulator]:
     journal_file = str(tmp_path_factory.mktemp("hostile") / "journal.db")
-    with LiveEmulator(fast_config(journal_path=journal_file)) as live:
+    with BackgroundEmulator(fast_config(journal_path=journal_file)) as live:
         yield live
-        assert live.emulator.app_errors == []
-        assert live.emulator.runtime.incidents.status == "ok"
+        assert live.server_errors() == []
+        assert _health(live) == "ok"
     # A restart on the file the hostile run filled starts, loads it and delivers.
-    with LiveEmulator(fast_config(journal_path=journal_file)) as again:
-        assert len(again.emulator.runtime.journal) > 0
+    with BackgroundEmulator(fast_config(journal_path=journal_file)) as again:
+        assert len(again.events()) > 0
         ordinary_event_is_delivered(again)
-        assert again.emulator.runtime.incidents.status == "ok"
+        assert _health(again) == "ok"
     _note(request, "with --journal")
+
+
+def _health(live: BackgroundEmulator) -> str:
+    """What health says: ``ok``, or ``degraded`` after an incident the emulator survived."""
+    status: str = live.control("GET", "/_emulator/health")["status"]
+    return status
 
 
 def _note(request: pytest.FixtureRequest, mode: str) -> None:
@@ -464,7 +471,7 @@ def _note(request: pytest.FixtureRequest, mode: str) -> None:
 @FUZZ
 @given(request=requests(), variant=st.sampled_from(VARIANTS))
 def test_hostile_json_in_memory(
-    in_memory: LiveEmulator, request: tuple[str, str, bytes | None], variant: str
+    in_memory: BackgroundEmulator, request: tuple[str, str, bytes | None], variant: str
 ) -> None:
     tried["in memory"] += 1
     tried["in memory, replaced"] += check_one(in_memory, *request, variant)
@@ -473,7 +480,7 @@ def test_hostile_json_in_memory(
 @FUZZ
 @given(request=requests(), variant=st.sampled_from(VARIANTS))
 def test_hostile_json_with_a_journal_file(
-    with_journal: LiveEmulator, request: tuple[str, str, bytes | None], variant: str
+    with_journal: BackgroundEmulator, request: tuple[str, str, bytes | None], variant: str
 ) -> None:
     tried["with --journal"] += 1
     tried["with --journal, replaced"] += check_one(with_journal, *request, variant)
