@@ -16,6 +16,8 @@ DOCS = ROOT / "docs"
 OUTSIDE = re.compile(
     r"reference/[\w-]+\.md|segment-semantics(\.md)?|refersion-api\.md|peer-features"
     r"|/work/shared|SPEC\.md|SPEC\s*§|\([^)]*\bSPEC\)|\b[Ii]ssue \d+\b"
+    # Bare section numbers of those notes: "(§3.3)", "reference §2.10".
+    r"|\(§\d|, §\d|reference §"
 )
 
 

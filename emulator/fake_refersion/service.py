@@ -106,7 +106,8 @@ _SUBDOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 class FakeRefersionOptions:
     """Switches for the points Refersion's documentation leaves open."""
 
-    # status is listed as required on new and also given a default (reference §8.1).
+    # status is listed as required on new and also given a default
+    # (docs/sources.md#refersion-api-v2).
     require_status: bool = True
     # Must match the store's rule: uniqueness is enforced by the store's email key.
     email_case_insensitive: bool = True
@@ -492,7 +493,8 @@ class FakeRefersion:
         return None if owner is None else owner.id
 
     def _summary(self, affiliate: Affiliate) -> dict[str, Any]:
-        """An item of list and search results, whose ``id`` is the code (reference §2.10)."""
+        """An item of list and search results, whose ``id`` is the code
+        (docs/sources.md#refersion-api-v2)."""
         return {
             "id": affiliate.code,
             "offer_id": affiliate.offer_id,

@@ -230,7 +230,8 @@ class EngageSpace:
     def _identify(
         self, computation: Computation, change: SyncChange, email: str | None, at: float
     ) -> dict[str, Any]:
-        """The identify as Engage delivers it (the observed sample of §6, keys in its order)."""
+        """The identify as Engage delivers it (the observed sample in docs/sources.md#engage,
+        keys in its order)."""
         member = change.member
         included = [name for name in computation.include_traits if name in member.traits]
         traits = {name: member.traits[name] for name in included}

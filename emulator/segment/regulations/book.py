@@ -69,8 +69,9 @@ STATUSES: tuple[str, ...] = (
     "FAILED",
     "FINISHED",
 )
-# "You can delete up to 5000 userIds per call using the Public API" (§3.1); the 4 MB limit
-# is on the request body and is enforced where the body is read.
+# "You can delete up to 5000 userIds per call using the Public API"
+# (docs/sources.md#segment-deletes); the 4 MB limit is on the request body and is enforced
+# where the body is read.
 MAX_SUBJECT_IDS = 5000
 _SUCCESS = frozenset({"deleted", "not_found", "delivered"})
 _BASE62 = string.digits + string.ascii_letters
@@ -145,7 +146,7 @@ def parse_regulation_request(body: Any) -> RegulationRequest:
 
 
 def go_time_string(at: float, *, monotonic: float) -> str:
-    """Go's ``time.Time.String()``, as in real delete payloads (§3.3).
+    """Go's ``time.Time.String()``, as in real delete payloads (docs/sources.md#segment-deletes).
 
     ``2020-05-09 23:54:49.209808489 +0000 UTC m=+70366.298768264``: nanoseconds with trailing
     zeros trimmed, and the process's monotonic clock reading.
@@ -166,7 +167,8 @@ def delete_message(
     now: float,
     monotonic: float,
 ) -> dict[str, Any]:
-    """The ``delete`` Segment forwards for one subject, in the partner spec's shape (§3.3)."""
+    """The ``delete`` Segment forwards for one subject, in the partner spec's shape
+    (docs/sources.md#segment-deletes)."""
     received = format_timestamp(datetime.fromtimestamp(now, UTC))
     return {
         "type": "delete",
